@@ -1,0 +1,87 @@
+"""The one place that decides what a user may see.
+
+Every queryset a school user or a parent touches goes through ``scope``. A model says how
+it reaches its school and its parents in a ``SCOPE`` dict of lookups:
+
+    SCOPE = {"school": "school", "parent": "parents__user"}
+
+``""`` means the object is the school itself, ``None`` that such users see none of it.
+A model without SCOPE is invisible to school users and parents: forgetting to declare it
+fails closed.
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+BUREAU = "bureau"
+SCHOOL = "school"
+PARENT = "parent"
+NOBODY = "nobody"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user: object
+
+    @cached_property
+    def kind(self) -> str:
+        user = self.user
+        if user is None or not user.is_authenticated or not user.is_active:
+            return NOBODY
+        if user.is_superuser or user.is_staff:
+            return BUREAU
+        if getattr(user, "school_staff", None) is not None:
+            return SCHOOL
+        if getattr(user, "parent", None) is not None:
+            return PARENT
+        return NOBODY
+
+    @property
+    def school_id(self):
+        return self.user.school_staff.school_id if self.kind == SCHOOL else None
+
+
+def viewer(user) -> Viewer:
+    return Viewer(user)
+
+
+def kind_of(user) -> str:
+    try:
+        return viewer(user).kind
+    except Exception:  # a related row deleted under a live session
+        return NOBODY
+
+
+def scope(queryset: QuerySet, user) -> QuerySet:
+    """``queryset`` narrowed to what ``user`` may see."""
+    v = viewer(user)
+    if v.kind == BUREAU:
+        return queryset
+    rules = getattr(queryset.model, "SCOPE", None) or {}
+    if v.kind == SCHOOL:
+        path = rules.get("school")
+        if path is None:
+            return queryset.none()
+        if path == "":
+            return queryset.filter(pk=v.school_id)
+        # "<fk>__pk" compiles to the foreign key column itself: no join
+        return queryset.filter(**{f"{path}__pk": v.school_id})
+    if v.kind == PARENT:
+        path = rules.get("parent")
+        if path is None:
+            return queryset.none()
+        # a parent path may cross a many-to-many: keep rows single
+        return queryset.filter(**{path: v.user}).distinct()
+    return queryset.none()
+
+
+def get_scoped_or_404(queryset: QuerySet, user, **lookup) -> Model:
+    """The object if ``user`` may see it; 404 whether it is missing or someone else's, so
+    that a principal cannot even learn that another school's object exists."""
+    try:
+        return scope(queryset, user).get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404 from None

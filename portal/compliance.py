@@ -1,0 +1,221 @@
+"""The compliance engine: a registry of checks, and runs that turn them into findings.
+
+Each app declares its checks in its ``checks.py``:
+
+    @register("portal.school.no_principal", severity=Finding.Severity.WARNING,
+              title="学校没有校长账号", over=lambda: School.objects.all())
+    def school_without_principal(for_date, schools):
+        for school in schools.filter(...):
+            yield Found(subject=school, school=school, message="...")
+
+A check with ``over`` is split into chunks of primary-key ranges that several Celery
+workers share; one without it runs as a single chunk. A run records a CheckRun; findings
+are keyed by (rule, subject) so a re-run of the same night updates them, and a finding the
+run no longer sees is resolved, never deleted. A rule whose chunk failed resolves nothing in
+that run: an error must not look like a clean bill of health.
+"""
+
+import datetime as dt
+import logging
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from portal.models import CheckChunk, CheckRun, Finding
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Found:
+    message: str
+    subject: models.Model | None = None
+    key: str = ""  # identifies a subject-less finding within its rule (e.g. a year)
+    school: models.Model | None = None
+    institution_id: int | None = None
+    severity: str | None = None  # overrides the rule's default
+
+
+@dataclass
+class Check:
+    code: str
+    title: str
+    severity: str
+    func: Callable
+    over: Callable | None = None
+    chunk_size: int | None = None
+
+
+@dataclass
+class ChunkSpec:
+    rule: str
+    lo: int | None = None
+    hi: int | None = None
+
+    def as_tuple(self):
+        return (self.rule, self.lo, self.hi)
+
+
+@dataclass
+class RunResult:
+    run: CheckRun
+    errors: list[str] = field(default_factory=list)
+
+
+_registry: dict[str, Check] = {}
+
+
+def register(code, *, title, severity, over=None, chunk_size=None):
+    def decorator(func):
+        if code in _registry and _registry[code].func is not func:
+            raise ValueError(f"check {code} registered twice")
+        _registry[code] = Check(code, title, severity, func, over, chunk_size)
+        return func
+
+    return decorator
+
+
+def registry() -> dict[str, Check]:
+    """All checks, after every installed app's checks module has been imported."""
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("checks")
+    return dict(sorted(_registry.items()))
+
+
+def _chunks_for(check: Check) -> list[ChunkSpec]:
+    if check.over is None:
+        return [ChunkSpec(check.code)]
+    size = check.chunk_size or settings.PORTAL_CHECK_CHUNK_SIZE
+    pks = list(check.over().order_by("pk").values_list("pk", flat=True))
+    if not pks:
+        return [ChunkSpec(check.code, 0, 0)]
+    return [
+        ChunkSpec(check.code, pks[i], pks[min(i + size, len(pks)) - 1])
+        for i in range(0, len(pks), size)
+    ]
+
+
+def run_start(*, for_date: dt.date, trigger: str = "manual", rules=None) -> tuple:
+    checks = registry()
+    if rules:
+        unknown = set(rules) - set(checks)
+        if unknown:
+            raise ValueError(f"unknown rules: {', '.join(sorted(unknown))}")
+        checks = {code: checks[code] for code in rules}
+    specs = [spec for check in checks.values() for spec in _chunks_for(check)]
+    with transaction.atomic():
+        run = CheckRun.objects.create(for_date=for_date, trigger=trigger, chunks_total=len(specs))
+        CheckChunk.objects.bulk_create(
+            [CheckChunk(run=run, rule=s.rule, lo=s.lo, hi=s.hi) for s in specs]
+        )
+    return run, specs
+
+
+def _subject_key(found: Found, content_type) -> str:
+    if found.subject is not None:
+        return f"{content_type.app_label}.{content_type.model}:{found.subject.pk}"
+    if not found.key:
+        raise ValueError("a finding needs a subject or a key")
+    return f"key:{found.key}"
+
+
+def _record(run: CheckRun, check: Check, found: Found) -> bool:
+    """Open or refresh the finding; True if it is new."""
+    content_type = (
+        ContentType.objects.get_for_model(found.subject) if found.subject is not None else None
+    )
+    key = _subject_key(found, content_type)
+    values = {
+        "severity": found.severity or check.severity,
+        "message": found.message,
+        "subject_repr": str(found.subject)[:200] if found.subject is not None else found.key,
+        "school": found.school,
+        "institution_id": found.institution_id,
+        "last_seen": run.for_date,
+        "last_run": run,
+    }
+    open_rows = Finding.objects.filter(rule=check.code, subject_key=key, resolved_at=None)
+    if open_rows.update(**values):
+        return False
+    try:
+        # savepoint: a concurrent run may open the same finding first
+        with transaction.atomic():
+            Finding.objects.create(
+                rule=check.code,
+                subject_key=key,
+                content_type=content_type,
+                object_id=str(found.subject.pk) if found.subject is not None else "",
+                first_seen=run.for_date,
+                **values,
+            )
+        return True
+    except IntegrityError:
+        open_rows.update(**values)
+        return False
+
+
+def run_chunk(run_id: int, rule: str, lo, hi) -> int:
+    """Run one chunk; idempotent (a retried task redoes the same upserts)."""
+    run = CheckRun.objects.get(pk=run_id)
+    check = registry()[rule]
+    chunk = CheckChunk.objects.get(run=run, rule=rule, lo=lo)
+    count = new = 0
+    try:
+        with transaction.atomic():
+            if check.over is None:
+                produced: Iterable[Found] = check.func(run.for_date)
+            else:
+                produced = check.func(run.for_date, check.over().filter(pk__gte=lo, pk__lte=hi))
+            for found in produced:
+                new += _record(run, check, found)
+                count += 1
+        CheckChunk.objects.filter(pk=chunk.pk).update(done=True, findings=count, new=new, error="")
+    except Exception:
+        log.exception("check %s failed on chunk %s-%s", rule, lo, hi)
+        CheckChunk.objects.filter(pk=chunk.pk).update(
+            done=True, findings=0, new=0, error=traceback.format_exc()[-4000:]
+        )
+    return count
+
+
+def run_finish(run_id: int) -> CheckRun:
+    """Resolve what the run no longer sees, for each rule that ran without error."""
+    now = timezone.now()
+    with transaction.atomic():
+        run = CheckRun.objects.select_for_update().get(pk=run_id)
+        chunks = list(run.chunks.all())
+        failed_rules = {c.rule for c in chunks if c.error or not c.done}
+        clean_rules = {c.rule for c in chunks} - failed_rules
+        resolved = (
+            Finding.objects.filter(rule__in=clean_rules, resolved_at=None)
+            .exclude(last_run=run)
+            .update(resolved_at=now)
+        )
+        seen = Finding.objects.filter(last_run=run, resolved_at=None)
+        run.findings_seen = seen.count()
+        run.findings_new = sum(c.new for c in chunks)
+        run.findings_resolved = resolved
+        errors = [
+            f"{c.rule} [{c.lo}-{c.hi}]: {c.error.strip().splitlines()[-1]}"
+            for c in chunks
+            if c.error
+        ]
+        run.error = "\n".join(errors)
+        run.status = CheckRun.Status.FAILED if failed_rules else CheckRun.Status.SUCCEEDED
+        run.finished_at = now
+        run.save()
+    return run
+
+
+def run_checks(*, for_date: dt.date, trigger: str = "manual", rules=None) -> CheckRun:
+    """The whole run in this process (``manage.py run_checks``, tests)."""
+    run, specs = run_start(for_date=for_date, trigger=trigger, rules=rules)
+    for spec in specs:
+        run_chunk(run.pk, spec.rule, spec.lo, spec.hi)
+    return run_finish(run.pk)

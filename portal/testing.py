@@ -1,0 +1,27 @@
+"""pytest plugin (loaded with -p portal.testing): the embedded services for the test run.
+
+It runs before pytest-django reads the settings, so an unset DATABASE_URL / REDIS_URL means
+the embedded PostgreSQL and Redis, started here and stopped when the run ends.
+"""
+
+import os
+
+import pytest
+
+_services = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    global _services
+    if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
+        return
+    from portal.embedded import Services
+
+    _services = Services()
+    os.environ.update(_services.start())
+
+
+def pytest_unconfigure(config):
+    if _services is not None:
+        _services.stop()

@@ -1,0 +1,41 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from portal import views
+from portal.forms import LoginForm
+
+portal_patterns = (
+    [
+        path("me/", views.me, name="me"),
+        path("school/", views.school_home, name="school_home"),
+        path("school/classes/<int:pk>/", views.school_class_detail, name="school_class"),
+        path("school/findings/", views.school_findings, name="school_findings"),
+        path("school/findings/<int:pk>/", views.finding_detail, name="finding_detail"),
+        path("parent/", views.parent_home, name="parent_home"),
+        path("parent/children/<int:pk>/", views.child_detail, name="child_detail"),
+    ],
+    "portal",
+)
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("admin/", admin.site.urls),
+    path("", include(portal_patterns)),
+]
+
+admin.site.site_header = "双减工作平台 · 区教育局"
+admin.site.site_title = "双减工作平台"
+admin.site.index_title = "管理后台"

@@ -1,0 +1,127 @@
+"""Pages of the shared core: home, the role switchboard, a school's and a parent's own view."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from portal import selectors
+from portal.access import BUREAU, PARENT, SCHOOL, get_scoped_or_404, kind_of
+from portal.models import Child, Finding, SchoolClass
+
+
+def for_kind(kind):
+    """Only users of ``kind`` (school staff, parents); others get 403, anonymous the login."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if kind_of(request.user) != kind:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def home(request):
+    return render(request, "portal/home.html")
+
+
+@login_required
+def me(request):
+    """Where a user lands after login: each kind of user to their own part of the portal."""
+    kind = kind_of(request.user)
+    if kind == BUREAU:
+        return redirect("admin:index")
+    if kind == SCHOOL:
+        return redirect("portal:school_home")
+    if kind == PARENT:
+        return redirect("portal:parent_home")
+    raise PermissionDenied
+
+
+@for_kind(SCHOOL)
+def school_home(request):
+    user = request.user
+    return render(
+        request,
+        "portal/school_home.html",
+        {
+            "school": selectors.school_of(user),
+            "me_staff": user.school_staff,
+            "classes": selectors.classes_for(user),
+            "staff": selectors.staff_for(user),
+            "finding_counts": selectors.finding_counts_for(user),
+        },
+    )
+
+
+@for_kind(SCHOOL)
+def school_class_detail(request, pk):
+    school_class = get_scoped_or_404(
+        SchoolClass.objects.select_related("school", "head_teacher"), request.user, pk=pk
+    )
+    pupils = school_class.children.order_by("name")
+    return render(
+        request,
+        "portal/school_class.html",
+        {"school_class": school_class, "pupils": pupils},
+    )
+
+
+@for_kind(SCHOOL)
+def school_findings(request):
+    show_all = request.GET.get("all") == "1"
+    return render(
+        request,
+        "portal/school_findings.html",
+        {
+            "findings": selectors.findings_for(request.user, open_only=not show_all),
+            "show_all": show_all,
+        },
+    )
+
+
+@for_kind(SCHOOL)
+def finding_detail(request, pk):
+    finding = get_scoped_or_404(Finding.objects.select_related("school"), request.user, pk=pk)
+    return render(request, "portal/finding_detail.html", {"finding": finding})
+
+
+@for_kind(PARENT)
+def parent_home(request):
+    return render(
+        request,
+        "portal/parent_home.html",
+        {"parent": request.user.parent, "children": selectors.children_for(request.user)},
+    )
+
+
+@for_kind(PARENT)
+def child_detail(request, pk):
+    child = get_scoped_or_404(
+        Child.objects.select_related("school", "school_class__head_teacher"), request.user, pk=pk
+    )
+    return render(request, "portal/child_detail.html", {"child": child})
+
+
+@never_cache
+def healthz(request):
+    """For the smoke test and load balancers: the database and Redis answer."""
+    from django.core.cache import cache
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    cache.set("portal:healthz", "ok", 10)
+    return JsonResponse({"database": "ok", "redis": cache.get("portal:healthz")})
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "403_csrf.html", status=403)

@@ -1,0 +1,76 @@
+import factory
+from django.contrib.auth import get_user_model
+
+from portal.models import Child, District, Parent, School, SchoolClass, SchoolStaff
+
+PASSWORD = "Ceshi-mima-2026"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class DistrictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = District
+
+    code = factory.Sequence(lambda n: f"4401{n:02d}")
+    name = factory.Sequence(lambda n: f"测试{n}区")
+
+
+class SchoolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = School
+
+    code = factory.Sequence(lambda n: f"S{n:06d}")
+    name = factory.Sequence(lambda n: f"第{n}小学")
+    stage = School.Stage.PRIMARY
+    district = factory.SubFactory(DistrictFactory)
+
+
+class SchoolStaffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SchoolStaff
+
+    user = factory.SubFactory(UserFactory)
+    school = factory.SubFactory(SchoolFactory)
+    role = SchoolStaff.Role.TEACHER
+    name = factory.Sequence(lambda n: f"教师{n}")
+
+
+class SchoolClassFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SchoolClass
+
+    school = factory.SubFactory(SchoolFactory)
+    grade = 3
+    number = factory.Sequence(lambda n: n + 1)
+
+
+class ParentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Parent
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"家长{n}")
+    phone = factory.Sequence(lambda n: f"138{n:08d}")
+
+
+class ChildFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Child
+
+    name = factory.Sequence(lambda n: f"学生{n}")
+    school_class = factory.SubFactory(SchoolClassFactory)
+    school = factory.SelfAttribute("school_class.school")
