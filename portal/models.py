@@ -360,6 +360,9 @@ class CheckChunk(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.rule} [{self.lo}-{self.hi}]"
+
 
 class Finding(models.Model):
     class Severity(models.TextChoices):

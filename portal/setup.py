@@ -1,7 +1,10 @@
-"""What every database needs after migrate: the staff groups and the nightly schedule.
+"""What every database needs after migrate: the staff groups, the nightly schedule and the
+calendar years chinesecalendar knows.
 
-Both are created when missing and never overwritten, so what staff change in the admin
-(a group's permissions, the hour of the nightly run) survives the next deployment.
+Each is created when missing and never overwritten, so what staff change in the admin (a
+group's permissions, the hour of the nightly run, a corrected holiday) survives the next
+deployment. (post_migrate rather than a data migration: it also refills a database that a
+test flushed.)
 """
 
 import json
@@ -65,3 +68,38 @@ def ensure_nightly_schedule(using="default"):
         kwargs=json.dumps({}),
         description="每晚运行所有已登记的合规检查（默认北京时间02:00，可在此修改）。",
     )
+
+
+def ensure_calendar_years(using="default"):
+    """Every year the pinned chinesecalendar knows (2004-2026 in 1.11.0); later years are
+    entered by staff when the State Council publishes them. Returns the years added."""
+    import chinese_calendar
+
+    from portal.models import CalendarDay, CalendarYear
+    from portal.schoolcalendar import HOLIDAY_NAMES
+
+    days = {}
+    for date, name in chinese_calendar.holidays.items():
+        days[date] = (CalendarDay.Kind.HOLIDAY, HOLIDAY_NAMES.get(name, name))
+    for date, name in chinese_calendar.workdays.items():
+        if date.weekday() >= 5:  # a weekend day made a workday (调休上班)
+            days[date] = (CalendarDay.Kind.WORKDAY, HOLIDAY_NAMES.get(name, name))
+    known = set(CalendarYear.objects.using(using).values_list("year", flat=True))
+    added = sorted({d.year for d in days} - known)
+    if not added:
+        return []
+    CalendarYear.objects.using(using).bulk_create(
+        [
+            CalendarYear(year=y, source=CalendarYear.Source.PACKAGE, note="chinesecalendar")
+            for y in added
+        ]
+    )
+    CalendarDay.objects.using(using).bulk_create(
+        [
+            CalendarDay(date=d, kind=kind, name=name)
+            for d, (kind, name) in sorted(days.items())
+            if d.year in added
+        ],
+        ignore_conflicts=True,
+    )
+    return added

@@ -1,0 +1,59 @@
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from portal.models import Child, SchoolClass
+from portal.setup import STAFF_GROUPS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_home_page_is_chinese_and_phone_sized(client):
+    response = client.get(reverse("home"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="zh-hans">' in html
+    assert 'name="viewport"' in html
+    assert "双减工作平台" in html and "典型案例" in html
+
+
+def test_english_is_available_through_i18n(client):
+    response = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en")
+    assert '<html lang="en">' in response.content.decode()
+
+
+def test_the_admin_speaks_chinese(client):
+    html = client.get(reverse("admin:login")).content.decode()
+    assert "双减工作平台" in html and "用户名" in html
+
+
+def test_healthz_reaches_the_database_and_redis(client):
+    assert client.get(reverse("healthz")).json() == {"database": "ok", "redis": "ok"}
+
+
+def test_the_api_schema_is_served(client):
+    assert client.get(reverse("api-schema")).status_code == 200
+
+
+def test_staff_groups_exist_for_each_line_of_work():
+    from django.contrib.auth.models import Group
+
+    assert set(STAFF_GROUPS) <= set(Group.objects.values_list("name", flat=True))
+
+
+def test_the_demo_district_loads_twice_without_duplicates(capsys):
+    call_command("load_demo")
+    first = capsys.readouterr().out
+    counts = (SchoolClass.objects.count(), Child.objects.count())
+    call_command("load_demo")
+    second = capsys.readouterr().out
+    assert "密码只显示这一次" in first and "bureau_admin" in first
+    assert "未新增账号" in second and "bureau_admin" not in second
+    assert (SchoolClass.objects.count(), Child.objects.count()) == counts
+
+
+def test_demo_passwords_are_generated_not_fixed(capsys):
+    call_command("load_demo")
+    lines = [line.split() for line in capsys.readouterr().out.splitlines() if "principal_" in line]
+    passwords = [parts[1] for parts in lines]
+    assert len(passwords) == 2 and len(set(passwords)) == 2 and all(len(p) >= 12 for p in passwords)
