@@ -85,3 +85,16 @@ def get_scoped_or_404(queryset: QuerySet, user, **lookup) -> Model:
         return scope(queryset, user).get(**lookup)
     except queryset.model.DoesNotExist:
         raise Http404 from None
+
+
+def client_ip(request) -> str:
+    """The client's address for login throttling (django-axes)."""
+    from django.conf import settings
+
+    count = settings.PORTAL_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if count and forwarded:
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if len(hops) >= count:
+            return hops[-count]
+    return request.META.get("REMOTE_ADDR", "")

@@ -61,3 +61,13 @@ def test_forms_need_a_csrf_token(world, db):
     response = strict.post(reverse("login"), {"username": "pa", "password": PASSWORD})
     assert response.status_code == 403
     assert "页面已过期" in response.content.decode()
+
+
+def test_login_throttling_trusts_only_the_configured_proxies(rf, settings):
+    from portal.access import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.0.0.7", REMOTE_ADDR="10.0.0.1")
+    settings.PORTAL_PROXY_COUNT = 0
+    assert client_ip(request) == "10.0.0.1"
+    settings.PORTAL_PROXY_COUNT = 1
+    assert client_ip(request) == "10.0.0.7"
