@@ -1,0 +1,97 @@
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from cases.forms import ImportForm
+from cases.models import Case, SourceDocument
+from cases.services import NotACollection, decode_upload, document_import
+
+
+@admin.register(SourceDocument)
+class SourceDocumentAdmin(admin.ModelAdmin):
+    list_display = ["title", "doc_number", "issuer", "date", "case_count", "imported_at"]
+    search_fields = ["title", "doc_number", "issuer"]
+    readonly_fields = ["fingerprint", "imported_at", "imported_by", "preface_spans"]
+    change_list_template = "admin/cases/sourcedocument/change_list.html"
+
+    @admin.display(description="案例数")
+    def case_count(self, obj):
+        return obj.cases.count()
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="cases_sourcedocument_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        if not self.has_add_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                text = decode_upload(upload.read())
+                result = document_import(text=text, filename=upload.name, actor=request.user)
+            except NotACollection as exc:
+                form.add_error("file", f"未导入：{exc}")
+            else:
+                doc = result.document
+                if result.created:
+                    messages.success(request, f"已导入《{doc.title}》，共 {result.cases} 个案例。")
+                else:
+                    messages.info(request, f"《{doc.title}》此前已导入，未做改动。")
+                return redirect(reverse("admin:cases_sourcedocument_change", args=[doc.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": "导入案例集",
+        }
+        return render(request, "admin/cases/sourcedocument/import.html", context)
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "status",
+        "place_display",
+        "theme_list",
+        "source",
+        "school",
+        "published_on",
+        "review_link",
+    ]
+    list_filter = ["status", "source", "province"]
+    search_fields = ["title", "unit", "district"]
+    list_select_related = ["source", "school"]
+    readonly_fields = [
+        "source",
+        "position",
+        "start",
+        "end",
+        "raw",
+        "school",
+        "submitted_by",
+        "status",
+        "review_comment",
+    ]
+    exclude = ["search_title", "search_body", "search_vector"]
+
+    @admin.display(description="主题")
+    def theme_list(self, obj):
+        return "、".join(obj.themes)
+
+    @admin.display(description="审核")
+    def review_link(self, obj):
+        if obj.source_id is None and obj.status != Case.Status.PUBLISHED:
+            return format_html('<a href="{}">审核</a>', reverse("cases:review", args=[obj.pk]))
+        return ""
