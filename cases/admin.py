@@ -84,7 +84,7 @@ class CaseAdmin(admin.ModelAdmin):
         "status",
         "review_comment",
     ]
-    exclude = ["search_title", "search_body", "search_vector"]
+    exclude = ["search_title", "search_body", "search_keywords", "search_vector", "rank_vector"]
 
     @admin.display(description="主题")
     def theme_list(self, obj):

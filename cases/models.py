@@ -98,11 +98,13 @@ class Case(models.Model):
     review_comment = models.TextField(_("审核意见"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # jieba's segmentation of the title and body, space-separated: what the tsvector is
-    # built from (PostgreSQL's parsers do not split Chinese words).
+    # jieba's segmentation, space-separated: what the tsvectors are built from (PostgreSQL's
+    # parsers do not split Chinese words). See cases/search.py for why there are two.
     search_title = models.TextField(editable=False, default="")
     search_body = models.TextField(editable=False, default="")
+    search_keywords = models.TextField(editable=False, default="")
     search_vector = SearchVectorField(null=True, editable=False)
+    rank_vector = SearchVectorField(null=True, editable=False)
 
     SCOPE = {"school": "school", "parent": None}
 

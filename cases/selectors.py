@@ -6,7 +6,7 @@ from cases import search
 from cases.models import Case
 from portal.access import scope
 
-HEAVY = ["raw", "search_title", "search_body", "search_vector"]
+HEAVY = ["raw", "search_title", "search_body", "search_keywords", "search_vector", "rank_vector"]
 
 
 def published():

@@ -1,0 +1,227 @@
+"""Case search with 20,000 cases: p50/p95 of the public search, against a scan baseline.
+
+    .venv/bin/python bench/cases_search.py [--cases 20000] [--rounds 5]
+
+Uses DATABASE_URL's server (or the embedded one) with a separate database, <name>_bench,
+filled once from the seed collections (sentences recombined into new cases) and kept for
+the next run. Prints the figures and the ratio of the baseline's p95 to the search's p95,
+both measured in this run. The target (issue 6) is a p95 of at most 100 ms.
+"""
+
+import argparse
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QUERIES = [
+    "课后服务", "作业设计", "午休", "预收费资金监管", "科学教育", "劳动教育", "泥塑",
+    "家校社协同", "校外培训机构", "分层作业", "困境儿童", "体教融合", "课堂教学提质增效",
+    "均衡分班", "AI批改", "思政课", "学历案", "点餐", "西城区 课后服务", "作业 公示 时长",
+    "非遗进校园", "教师 承诺制", "托管", "减负增效", "智慧作业",
+]  # fmt: skip
+FILTERED = [
+    {"q": "作业", "theme": "作业管理"},
+    {"q": "课后服务", "place": "云南"},
+    {"q": "教学", "year": 2021},
+    {"theme": "课后服务"},
+    {"place": "番禺区"},
+]
+
+
+def _setup_database():
+    from portal.embedded import Services
+
+    services = Services()
+    os.environ.update(services.start())
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    bench_db = (parts.path.lstrip("/") or "portal") + "_bench"
+    import psycopg2
+
+    admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
+    conn = psycopg2.connect(admin)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname=%s", [bench_db])
+        if not cur.fetchone():
+            cur.execute(f'CREATE DATABASE "{bench_db}"')
+    conn.close()
+    os.environ["DATABASE_URL"] = urlunsplit(
+        (parts.scheme, parts.netloc, f"/{bench_db}", parts.query, "")
+    )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return services
+
+
+def _fill(target: int):
+    from django.db import transaction
+
+    from cases import search
+    from cases.models import Case, SourceDocument
+    from cases.services import document_import
+
+    seeds = sorted((ROOT.parent / "shared" / "seeds").glob("*.txt"))
+    for path in seeds:
+        document_import(text=path.read_text(encoding="utf-8"), filename=path.name)
+    have = Case.objects.count()
+    if have >= target:
+        return have
+    originals = list(
+        Case.objects.filter(source__isnull=False).values(
+            "title", "body", "themes", "province", "city", "district"
+        )
+    )
+    sentences = [s + "。" for c in originals for s in c["body"].split("。") if len(s) > 8]
+    places = [(c["province"], c["city"], c["district"]) for c in originals]
+    source = SourceDocument.objects.get_or_create(
+        fingerprint="bench", defaults={"title": "基准测试合成案例", "original": "-"}
+    )[0]
+    rng = random.Random(20261124)
+    position = source.cases.count()
+    t0 = time.perf_counter()
+    while have < target:
+        batch = []
+        for _ in range(min(1000, target - have)):
+            position += 1
+            base = rng.choice(originals)
+            body = "".join(rng.sample(sentences, rng.randint(8, 30)))
+            province, city, district = rng.choice(places)
+            case = Case(
+                title=f"{base['title'][: rng.randint(6, 30)]}（{position}）",
+                body=body, themes=base["themes"], province=province, city=city,
+                district=district, source=source, position=position,
+                status=Case.Status.PUBLISHED,
+                published_on=f"{rng.randint(2021, 2026)}-{rng.randint(1, 12):02d}-15",
+            )  # fmt: skip
+            search.prepare(case)
+            batch.append(case)
+        with transaction.atomic():
+            Case.objects.bulk_create(batch)
+            search.refresh_vectors(Case.objects.filter(search_vector=None))
+        have += len(batch)
+        print(f"  filled {have} cases ({time.perf_counter() - t0:.0f} s)", flush=True)
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE cases_case")
+    return have
+
+
+def _percentiles(samples):
+    ordered = sorted(samples)
+    p = lambda q: ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]  # noqa: E731
+    return {"p50": p(0.5) * 1000, "p95": p(0.95) * 1000, "max": ordered[-1] * 1000}
+
+
+def _run_fts(params):
+    from django.core.paginator import Paginator
+
+    from cases import search
+    from cases.selectors import public_search
+
+    q = params.get("q", "")
+    results, _ = public_search(
+        q=q, theme=params.get("theme", ""), place=params.get("place", ""), year=params.get("year")
+    )
+    page = Paginator(results, 20).get_page(1)
+    rows = [search.snippet(c.body, q) for c in page.object_list]
+    return page.paginator.count, len(rows)
+
+
+def _run_scan(params):
+    """The baseline: what one writes without a search index, every word LIKE-scanned."""
+    from django.core.paginator import Paginator
+    from django.db.models import Q
+
+    from cases import search
+    from cases.models import Case
+
+    qs = Case.objects.filter(status="published").select_related("source")
+    for word in search.words(params.get("q", "")):
+        qs = qs.filter(Q(title__contains=word) | Q(body__contains=word))
+    if params.get("theme"):
+        qs = qs.filter(themes__contains=[params["theme"]])
+    if params.get("place"):
+        place = params["place"]
+        qs = qs.filter(
+            Q(province__contains=place) | Q(city__contains=place) | Q(district__contains=place)
+        )
+    if params.get("year"):
+        qs = qs.filter(published_on__year=params["year"])
+    page = Paginator(qs.order_by("-published_on", "pk"), 20).get_page(1)
+    rows = [search.snippet(c.body, params.get("q", "")) for c in page.object_list]
+    return page.paginator.count, len(rows)
+
+
+def _measure(fn, cases, rounds):
+    samples = []
+    for _ in range(rounds):
+        for params in cases:
+            t = time.perf_counter()
+            fn(params)
+            samples.append(time.perf_counter() - t)
+    return samples
+
+
+def _page_samples(cases, rounds):
+    from django.test import Client
+
+    client = Client()
+    samples = []
+    for _ in range(rounds):
+        for params in cases:
+            t = time.perf_counter()
+            response = client.get(
+                "/cases/", {k: v for k, v in params.items()}, HTTP_HOST="localhost"
+            )
+            assert response.status_code == 200
+            samples.append(time.perf_counter() - t)
+    return samples
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    services = _setup_database()
+    try:
+        total = _fill(args.cases)
+        workload = [{"q": q} for q in QUERIES] + FILTERED
+        from cases import search
+
+        search.words("预热")  # load jieba's dictionary before timing
+        for params in workload:  # warm the caches once, as a running server would be
+            _run_fts(params)
+        fts = _percentiles(_measure(_run_fts, workload, args.rounds))
+        page = _percentiles(_page_samples(workload, args.rounds))
+        scan = _percentiles(_measure(_run_scan, workload, max(1, args.rounds // 2)))
+        print(f"\ncase search over {total} cases, {len(workload)} queries x {args.rounds} rounds")
+        print(f"{'':26}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+        for name, fig in [
+            ("search (jieba + GIN)", fts),
+            ("search page (full view)", page),
+            ("baseline LIKE scan", scan),
+        ]:
+            print(f"{name:26}{fig['p50']:9.1f}{fig['p95']:9.1f}{fig['max']:9.1f}")
+        print(f"ratio baseline p95 / search p95: {scan['p95'] / fts['p95']:.1f}x")
+        ok = page["p95"] <= 100
+        print(f"target p95 <= 100 ms for the page: {'met' if ok else 'NOT met'}")
+        return 0 if ok else 1
+    finally:
+        services.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
