@@ -94,7 +94,9 @@ def keywords(text: str, k: int = 20) -> list[str]:
 def prepare(case) -> None:
     """Fill a case's segmentation before it is saved."""
     case.search_title = segmented(case.title)
-    case.search_body = segmented(f"{case.unit} {case.place_display} {case.body}")
+    # the themes too: a search for 课后服务 finds the cases filed under it
+    themes = " ".join(case.themes or [])
+    case.search_body = segmented(f"{themes} {case.unit} {case.place_display} {case.body}")
     case.search_keywords = segmented(" ".join(keywords(case.body)))
 
 

@@ -82,3 +82,10 @@ def test_the_search_page_runs_a_fixed_number_of_queries(seeded, client, django_a
         client.get(reverse("cases:list"), {"q": "课后服务"})
     with django_assert_num_queries(3):
         client.get(reverse("cases:list"))
+
+
+def test_a_themes_name_finds_the_cases_filed_under_it(seeded):
+    results, mode = public_search(q="课后服务 午休")
+    assert mode == "and"
+    titles = [c.title for c in results[0:10]]
+    assert len(titles) == 3 and all("午休" in t or "睡" in t for t in titles)
