@@ -144,6 +144,20 @@ PORTAL_CHECK_CHUNK_SIZE = env_int("PORTAL_CHECK_CHUNK_SIZE", 500)
 # the State Council announces next year's holidays each November.
 PORTAL_CALENDAR_WARN_MONTH = env_int("PORTAL_CALENDAR_WARN_MONTH", 11)
 
+# --- policy numbers (defaults: the national rules; bureau staff adjust them in the admin)
+# Daily written homework done at home, minutes by grade (双减意见, 2021: grades 1-2 none,
+# 3-6 at most 60 on average, 7-9 at most 90).
+HOMEWORK_LIMITS = {
+    **dict.fromkeys((1, 2), env_int("PORTAL_HOMEWORK_LIMIT_GRADES_1_2", 0)),
+    **dict.fromkeys(range(3, 7), env_int("PORTAL_HOMEWORK_LIMIT_GRADES_3_6", 60)),
+    **dict.fromkeys(range(7, 10), env_int("PORTAL_HOMEWORK_LIMIT_GRADES_7_9", 90)),
+}
+# Only required written homework counts toward the limit unless these say otherwise.
+HOMEWORK_COUNT_OPTIONAL = env_bool("PORTAL_HOMEWORK_COUNT_OPTIONAL", False)
+HOMEWORK_COUNT_NON_WRITTEN = env_bool("PORTAL_HOMEWORK_COUNT_NON_WRITTEN", False)
+# A class's reported average is judged only once this many parents reported that day.
+HOMEWORK_MIN_REPORTS = env_int("PORTAL_HOMEWORK_MIN_REPORTS", 3)
+
 # --- auth and security ------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

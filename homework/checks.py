@@ -1,0 +1,163 @@
+"""Nightly homework checks, set-based: one aggregate query per rule and chunk of classes,
+never a query per class (bench/homework_checks.py measures the difference)."""
+
+import logging
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Sum,
+    Value,
+    When,
+)
+
+from homework.models import HomeworkItem, HomeworkPolicy, ParentReport
+from homework.services import counted_minutes_q
+from portal.compliance import Found, register
+from portal.models import District, Finding, SchoolClass
+from portal.schoolcalendar import CalendarUnknownDay, day_info
+
+log = logging.getLogger(__name__)
+
+
+def _limit_expr(policy: HomeworkPolicy, grade_field: str):
+    return Case(
+        When(**{f"{grade_field}__lte": 2}, then=Value(policy.limit_grades_1_2)),
+        When(**{f"{grade_field}__lte": 6}, then=Value(policy.limit_grades_3_6)),
+        default=Value(policy.limit_grades_7_9),
+        output_field=IntegerField(),
+    )
+
+
+def _classes_by_id(ids):
+    return {
+        c.pk: c
+        for c in SchoolClass.objects.filter(pk__in=ids).select_related("school", "school__district")
+    }
+
+
+def _all_classes():
+    return SchoolClass.objects.all()
+
+
+@register(
+    "homework.class.over_limit_published",
+    title="班级当日公示的书面作业超过时长上限",
+    severity=Finding.Severity.WARNING,
+    over=_all_classes,
+)
+def over_limit_published(for_date, classes):
+    policy = HomeworkPolicy.current()
+    rows = list(
+        HomeworkItem.objects.filter(
+            counted_minutes_q(policy), date=for_date, school_class__in=classes
+        )
+        .values("school_class_id", "school_class__grade")
+        .annotate(total=Sum("minutes"), limit=_limit_expr(policy, "school_class__grade"))
+        .filter(total__gt=F("limit"))
+    )
+    by_id = _classes_by_id([r["school_class_id"] for r in rows])
+    for row in rows:
+        school_class = by_id[row["school_class_id"]]
+        yield Found(
+            subject=school_class,
+            school=school_class.school,
+            message=f"{school_class.school.name}{school_class} {for_date} 公示书面作业共 "
+            f"{row['total']} 分钟，超过 {row['limit']} 分钟上限。",
+        )
+
+
+@register(
+    "homework.class.over_limit_reported",
+    title="家长反馈的平均用时超过上限",
+    severity=Finding.Severity.WARNING,
+    over=_all_classes,
+)
+def over_limit_reported(for_date, classes):
+    policy = HomeworkPolicy.current()
+    rows = list(
+        ParentReport.objects.filter(date=for_date, school_class__in=classes)
+        .values("school_class_id", "school_class__grade")
+        .annotate(
+            average=Avg("minutes"),
+            reports=Count("pk"),
+            limit=_limit_expr(policy, "school_class__grade"),
+        )
+        .filter(reports__gte=policy.min_reports, average__gt=F("limit"))
+    )
+    by_id = _classes_by_id([r["school_class_id"] for r in rows])
+    for row in rows:
+        school_class = by_id[row["school_class_id"]]
+        yield Found(
+            subject=school_class,
+            school=school_class.school,
+            message=f"{school_class.school.name}{school_class} {for_date} 家长反馈平均用时 "
+            f"{row['average']:.0f} 分钟（{row['reports']} 份），超过 {row['limit']} 分钟上限。",
+        )
+
+
+@register(
+    "homework.class.not_published",
+    title="上学日未公示作业",
+    severity=Finding.Severity.INFO,
+    over=_all_classes,
+)
+def not_published(for_date, classes):
+    # Grades 1-2 have no written homework to publish; from grade 3 every school day has a
+    # publication, even if it says "no written homework today".
+    for district in District.objects.filter(schools__classes__in=classes).distinct():
+        try:
+            if not day_info(for_date, district).school_day:
+                continue
+        except CalendarUnknownDay as exc:
+            # the calendar check reports the missing year; here it only means "can't say"
+            log.warning("homework.class.not_published skipped for %s: %s", district, exc)
+            continue
+        published = HomeworkItem.objects.filter(
+            school_class=OuterRef("pk"), date=for_date, status=HomeworkItem.Status.PUBLISHED
+        )
+        missing = (
+            classes.filter(school__district=district, grade__gte=3)
+            .filter(~Exists(published))
+            .select_related("school")
+        )
+        for school_class in missing:
+            yield Found(
+                subject=school_class,
+                school=school_class.school,
+                message=f"{school_class.school.name}{school_class} {for_date}"
+                "（上学日）未公示作业。",
+            )
+
+
+@register(
+    "homework.class.written_in_grades_1_2",
+    title="一、二年级布置了家庭书面作业",
+    severity=Finding.Severity.SERIOUS,
+    over=_all_classes,
+)
+def written_in_grades_1_2(for_date, classes):
+    rows = list(
+        HomeworkItem.objects.filter(
+            date=for_date,
+            written=True,
+            status=HomeworkItem.Status.PUBLISHED,
+            school_class__in=classes.filter(grade__lte=2),
+        )
+        .values("school_class_id")
+        .annotate(total=Sum("minutes"))
+    )
+    by_id = _classes_by_id([r["school_class_id"] for r in rows])
+    for row in rows:
+        school_class = by_id[row["school_class_id"]]
+        yield Found(
+            subject=school_class,
+            school=school_class.school,
+            message=f"{school_class.school.name}{school_class} {for_date} 布置了家庭书面作业 "
+            f"{row['total']} 分钟（一、二年级不布置家庭书面作业）。",
+        )

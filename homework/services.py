@@ -1,0 +1,257 @@
+"""Every write of homework publication, feedback, surveys and inspections."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from homework.models import (
+    HomeworkItem,
+    HomeworkPolicy,
+    HomeworkRevision,
+    InspectionIssue,
+    ParentReport,
+    Survey,
+    SurveyAnswer,
+    SurveyBallot,
+)
+from portal.audit import audit_record
+from portal.models import SchoolClass, SchoolStaff
+
+ITEM_FIELDS = ["subject", "content", "minutes", "kind", "required", "written", "layer"]
+
+
+def _no_pause():
+    pass
+
+
+# Tests put a pause here to widen the window between reading the day's total and writing the
+# new item: the control test shows the race without the lock, the real one that the lock
+# closes it (pretix's pair of concurrency tests).
+_after_total_read = _no_pause
+
+
+@dataclass
+class DayTotal:
+    counted: int
+    limit: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.counted)
+
+
+def counted_minutes_q(policy: HomeworkPolicy) -> Q:
+    """The items whose minutes count toward the limit under ``policy``."""
+    q = Q(status=HomeworkItem.Status.PUBLISHED)
+    if not policy.count_optional:
+        q &= Q(required=True)
+    if not policy.count_non_written:
+        q &= Q(written=True)
+    return q
+
+
+def day_total(school_class, date: dt.date, policy: HomeworkPolicy, *, exclude=None) -> DayTotal:
+    items = HomeworkItem.objects.filter(
+        counted_minutes_q(policy), school_class=school_class, date=date
+    )
+    if exclude is not None:
+        items = items.exclude(pk=exclude)
+    counted = items.aggregate(total=Sum("minutes"))["total"] or 0
+    return DayTotal(counted=counted, limit=policy.limit_for(school_class.grade))
+
+
+def _check_limit(school_class, total: DayTotal, *, minutes: int, counts: bool):
+    if not counts:
+        return
+    if total.limit == 0:
+        raise ValidationError(
+            {
+                "minutes": f"{school_class.grade}年级不布置家庭书面作业（“双减”规定一、二年级"
+                "书面作业在校内完成）。可以改为非书面的实践作业或选做。"
+            }
+        )
+    if total.counted + minutes > total.limit:
+        raise ValidationError(
+            {
+                "minutes": f"超过每日书面作业时长上限：本班当天已有 {total.counted} 分钟，"
+                f"再加 {minutes} 分钟共 {total.counted + minutes} 分钟，"
+                f"超过{school_class.grade}年级 {total.limit} 分钟的上限"
+                f"（最多还可布置 {total.remaining} 分钟）。"
+            }
+        )
+
+
+def _staff(user) -> SchoolStaff:
+    staff = getattr(user, "school_staff", None)
+    if staff is None:
+        raise PermissionDenied
+    return staff
+
+
+def homework_publish(
+    *, user, school_class_id: int, date: dt.date, lock: bool = True, **data
+) -> HomeworkItem:
+    """Publish one item for a class and day, within the grade's limit.
+
+    The class row is locked for the transaction: two teachers publishing for one class at
+    the same moment are serialised, so they cannot together push the day over the limit.
+    A constant number of queries, whatever the class has already.
+    """
+    staff = _staff(user)
+    with transaction.atomic():
+        classes = SchoolClass.objects.filter(school_id=staff.school_id)
+        if lock:  # lock order everywhere: the class, then its items
+            classes = classes.select_for_update(of=("self",))
+        try:
+            school_class = classes.get(pk=school_class_id)
+        except SchoolClass.DoesNotExist:
+            raise PermissionDenied from None
+        policy = HomeworkPolicy.current()
+        total = day_total(school_class, date, policy)
+        _after_total_read()
+        counts = policy.counts(
+            required=data.get("required", True), written=data.get("written", True)
+        )
+        _check_limit(school_class, total, minutes=data["minutes"], counts=counts)
+        item = HomeworkItem.objects.create(
+            school_class=school_class, date=date, published_by=staff, **data
+        )
+        audit_record(
+            actor=user,
+            action="homework.item.published",
+            obj=item,
+            new={k: data.get(k) for k in ITEM_FIELDS} | {"date": date},
+        )
+    return item
+
+
+def may_edit(staff: SchoolStaff, item: HomeworkItem) -> bool:
+    """The publisher; the class's head teacher (every subject of their class); the
+    principal and 教导处 (the whole school)."""
+    if staff.school_id != item.school_class.school_id:
+        return False
+    if staff.role in (SchoolStaff.Role.PRINCIPAL, SchoolStaff.Role.ACADEMIC):
+        return True
+    return item.published_by_id == staff.pk or item.school_class.head_teacher_id == staff.pk
+
+
+def homework_update(*, user, item_id: int, **data) -> HomeworkItem:
+    """Change a published item; the old values stay in its revisions."""
+    staff = _staff(user)
+    with transaction.atomic():
+        item = HomeworkItem.objects.select_related("school_class").get(
+            pk=item_id, school_class__school_id=staff.school_id
+        )
+        school_class = SchoolClass.objects.select_for_update().get(pk=item.school_class_id)
+        item = HomeworkItem.objects.select_for_update().get(pk=item.pk)
+        item.school_class = school_class
+        if not may_edit(staff, item):
+            raise PermissionDenied
+        if item.status != HomeworkItem.Status.PUBLISHED:
+            raise ValidationError("已撤回的作业不能修改。")
+        before = {k: getattr(item, k) for k in ITEM_FIELDS}
+        after = {k: data.get(k, before[k]) for k in ITEM_FIELDS}
+        if before == after:
+            return item
+        policy = HomeworkPolicy.current()
+        total = day_total(school_class, item.date, policy, exclude=item.pk)
+        counts = policy.counts(required=after["required"], written=after["written"])
+        _check_limit(school_class, total, minutes=after["minutes"], counts=counts)
+        for key, value in after.items():
+            setattr(item, key, value)
+        item.save(update_fields=[*ITEM_FIELDS, "updated_at"])
+        HomeworkRevision.objects.create(item=item, changed_by=staff, before=before, after=after)
+        audit_record(actor=user, action="homework.item.changed", obj=item, old=before, new=after)
+    return item
+
+
+def homework_withdraw(*, user, item_id: int) -> HomeworkItem:
+    staff = _staff(user)
+    with transaction.atomic():
+        item = HomeworkItem.objects.select_related("school_class").get(
+            pk=item_id, school_class__school_id=staff.school_id
+        )
+        SchoolClass.objects.select_for_update().get(pk=item.school_class_id)
+        item = (
+            HomeworkItem.objects.select_for_update().select_related("school_class").get(pk=item.pk)
+        )
+        if not may_edit(staff, item):
+            raise PermissionDenied
+        if item.status == HomeworkItem.Status.WITHDRAWN:
+            return item
+        item.status = HomeworkItem.Status.WITHDRAWN
+        item.save(update_fields=["status", "updated_at"])
+        HomeworkRevision.objects.create(
+            item=item,
+            changed_by=staff,
+            before={"status": "published"},
+            after={"status": "withdrawn"},
+        )
+        audit_record(actor=user, action="homework.item.withdrawn", obj=item)
+    return item
+
+
+def report_minutes(*, user, child_id: int, date: dt.date, minutes: int) -> ParentReport:
+    """A parent's report for their own child; reporting again the same day replaces it."""
+    parent = getattr(user, "parent", None)
+    if parent is None:
+        raise PermissionDenied
+    child = parent.children.select_related("school_class").filter(pk=child_id).first()
+    if child is None:
+        raise PermissionDenied
+    if date > timezone.localdate():
+        raise ValidationError({"date": "不能反馈未来日期的用时。"})
+    report, _created = ParentReport.objects.update_or_create(
+        child=child,
+        date=date,
+        defaults={"minutes": minutes, "school_class": child.school_class, "reported_by": parent},
+    )
+    return report
+
+
+def survey_answer(*, user, survey: Survey, load: str, typical_minutes: int) -> SurveyAnswer:
+    """One answer per parent per survey; the answer itself names nobody."""
+    parent = getattr(user, "parent", None)
+    if parent is None or not parent.children.filter(school_class=survey.school_class).exists():
+        raise PermissionDenied
+    today = timezone.localdate()
+    if not (survey.start <= today <= survey.end):
+        raise ValidationError("问卷不在填写期内。")
+    try:
+        with transaction.atomic():
+            SurveyBallot.objects.create(survey=survey, parent=parent)
+            return SurveyAnswer.objects.create(
+                survey=survey, load=load, typical_minutes=typical_minutes
+            )
+    except IntegrityError:
+        raise ValidationError("您已经填写过这份问卷，每位家长只能填写一次。") from None
+
+
+def inspection_issue_close(*, user, issue_id: int, follow_up: str) -> InspectionIssue:
+    if not follow_up.strip():
+        raise ValidationError({"follow_up": "关闭问题前请填写整改情况。"})
+    with transaction.atomic():
+        issue = (
+            InspectionIssue.objects.select_for_update()
+            .select_related("inspection")
+            .get(pk=issue_id)
+        )
+        staff = getattr(user, "school_staff", None)
+        if not (user.is_staff or (staff and staff.school_id == issue.inspection.school_id)):
+            raise PermissionDenied
+        if issue.closed_at is not None:
+            return issue
+        issue.follow_up = follow_up.strip()
+        issue.closed_at = timezone.now()
+        issue.save(update_fields=["follow_up", "closed_at"])
+        audit_record(
+            actor=user,
+            action="homework.inspection_issue.closed",
+            obj=issue,
+            new={"follow_up": issue.follow_up},
+        )
+    return issue
