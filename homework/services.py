@@ -44,13 +44,14 @@ class DayTotal:
         return max(0, self.limit - self.counted)
 
 
-def counted_minutes_q(policy: HomeworkPolicy) -> Q:
-    """The items whose minutes count toward the limit under ``policy``."""
-    q = Q(status=HomeworkItem.Status.PUBLISHED)
+def counted_minutes_q(policy: HomeworkPolicy, prefix: str = "") -> Q:
+    """The items whose minutes count toward the limit under ``policy`` (``prefix``: the
+    relation's name when filtering from another model, e.g. "homework__")."""
+    q = Q(**{f"{prefix}status": HomeworkItem.Status.PUBLISHED})
     if not policy.count_optional:
-        q &= Q(required=True)
+        q &= Q(**{f"{prefix}required": True})
     if not policy.count_non_written:
-        q &= Q(written=True)
+        q &= Q(**{f"{prefix}written": True})
     return q
 
 
@@ -64,16 +65,18 @@ def day_total(school_class, date: dt.date, policy: HomeworkPolicy, *, exclude=No
     return DayTotal(counted=counted, limit=policy.limit_for(school_class.grade))
 
 
-def _check_limit(school_class, total: DayTotal, *, minutes: int, counts: bool):
-    if not counts:
-        return
-    if total.limit == 0:
+def _check_limit(school_class, total: DayTotal, *, minutes: int, counts: bool, written: bool):
+    # Grades 1-2: no written homework at home at all, required or optional (双减意见: 小学一、
+    # 二年级不布置家庭书面作业, 可在校内适当安排巩固练习).
+    if total.limit == 0 and written:
         raise ValidationError(
             {
-                "minutes": f"{school_class.grade}年级不布置家庭书面作业（“双减”规定一、二年级"
-                "书面作业在校内完成）。可以改为非书面的实践作业或选做。"
+                "written": f"{school_class.grade}年级不布置家庭书面作业（“双减”规定一、二年级"
+                "书面作业在校内完成），可以改为非书面的实践作业。"
             }
         )
+    if not counts:
+        return
     if total.counted + minutes > total.limit:
         raise ValidationError(
             {
@@ -116,7 +119,13 @@ def homework_publish(
         counts = policy.counts(
             required=data.get("required", True), written=data.get("written", True)
         )
-        _check_limit(school_class, total, minutes=data["minutes"], counts=counts)
+        _check_limit(
+            school_class,
+            total,
+            minutes=data["minutes"],
+            counts=counts,
+            written=data.get("written", True),
+        )
         item = HomeworkItem.objects.create(
             school_class=school_class, date=date, published_by=staff, **data
         )
@@ -160,7 +169,9 @@ def homework_update(*, user, item_id: int, **data) -> HomeworkItem:
         policy = HomeworkPolicy.current()
         total = day_total(school_class, item.date, policy, exclude=item.pk)
         counts = policy.counts(required=after["required"], written=after["written"])
-        _check_limit(school_class, total, minutes=after["minutes"], counts=counts)
+        _check_limit(
+            school_class, total, minutes=after["minutes"], counts=counts, written=after["written"]
+        )
         for key, value in after.items():
             setattr(item, key, value)
         item.save(update_fields=[*ITEM_FIELDS, "updated_at"])

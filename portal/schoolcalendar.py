@@ -112,3 +112,37 @@ def is_statutory_holiday(date: dt.date) -> bool:
 def missing_years(years) -> list[int]:
     known = set(CalendarYear.objects.filter(year__in=list(years)).values_list("year", flat=True))
     return [y for y in years if y not in known]
+
+
+def school_days(district: District, start: dt.date, end: dt.date) -> list[dt.date]:
+    """Every school day of ``district`` from ``start`` to ``end`` inclusive, in three queries
+    (for reports over a month). Raises CalendarUnknownDay for a day it cannot judge."""
+    years = range(start.year, end.year + 1)
+    missing = missing_years(years)
+    if missing:
+        raise CalendarUnknownDay(
+            _("日历中没有 %(year)s 年的法定节假日安排，无法计算上学日。") % {"year": missing[0]}
+        )
+    special = dict(
+        CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "kind")
+    )
+    periods = list(
+        SchoolPeriod.objects.filter(district=district, start__lte=end, end__gte=start)
+    )
+    days = []
+    day = start
+    while day <= end:
+        covering = [p for p in periods if p.start <= day <= p.end]
+        if not covering:
+            raise CalendarUnknownDay(
+                _("%(district)s 未录入包含 %(date)s 的学期或寒暑假，无法判断是否为上学日。")
+                % {"district": district.name, "date": day.isoformat()}
+            )
+        kind = special.get(day)
+        workday = kind == CalendarDay.Kind.WORKDAY or (kind is None and day.weekday() < 5)
+        in_term = any(not p.is_vacation for p in covering)
+        vacation = any(p.is_vacation for p in covering)
+        if workday and in_term and not vacation:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days

@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),
     path("cases/", include("cases.urls")),
+    path("", include("homework.urls")),
     path("", include(portal_patterns)),
 ]
 
