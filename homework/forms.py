@@ -50,7 +50,10 @@ class ReportForm(forms.Form):
     child = forms.ModelChoiceField(
         label=_("孩子"),
         queryset=Child.objects.none(),
-        error_messages={"required": _("请选择孩子。")},
+        error_messages={
+            "required": _("请选择孩子。"),
+            "invalid_choice": _("只能为自己的孩子反馈。"),
+        },
     )
     date = forms.DateField(
         label=_("日期"),

@@ -123,12 +123,8 @@ def school_days(district: District, start: dt.date, end: dt.date) -> list[dt.dat
         raise CalendarUnknownDay(
             _("日历中没有 %(year)s 年的法定节假日安排，无法计算上学日。") % {"year": missing[0]}
         )
-    special = dict(
-        CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "kind")
-    )
-    periods = list(
-        SchoolPeriod.objects.filter(district=district, start__lte=end, end__gte=start)
-    )
+    special = dict(CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "kind"))
+    periods = list(SchoolPeriod.objects.filter(district=district, start__lte=end, end__gte=start))
     days = []
     day = start
     while day <= end:

@@ -12,8 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 def publish(user, school_class, **overrides):
-    return homework_publish(user=user, school_class_id=school_class.pk, date=DAY,
-                            **item_data(**overrides))
+    return homework_publish(
+        user=user, school_class_id=school_class.pk, date=DAY, **item_data(**overrides)
+    )
 
 
 @pytest.mark.parametrize("last, allowed", [(19, True), (20, True), (21, False)])
@@ -108,16 +109,23 @@ def test_an_update_is_held_to_the_limit_too(world, grade4):
     publish(world.teacher_a, grade4, minutes=40)
     item = publish(world.teacher_a, grade4, subject="语文", minutes=20)
     with pytest.raises(ValidationError, match="共 61 分钟"):
-        homework_update(user=world.teacher_a, item_id=item.pk, **item_data(subject="语文",
-                                                                            minutes=21))
+        homework_update(
+            user=world.teacher_a, item_id=item.pk, **item_data(subject="语文", minutes=21)
+        )
 
 
 def test_the_refused_form_shows_the_total_and_keeps_what_was_typed(world, grade4, client_for):
     publish(world.teacher_a, grade4, minutes=50)
     c = client_for(world.teacher_a)
     url = reverse("homework:day", args=[grade4.pk, DAY.isoformat()])
-    response = c.post(url, {**item_data(subject="语文", minutes=15, content="背诵古诗两首"),
-                            "required": "1", "written": "1"})
+    response = c.post(
+        url,
+        {
+            **item_data(subject="语文", minutes=15, content="背诵古诗两首"),
+            "required": "1",
+            "written": "1",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert "本班当天已有 50 分钟" in html and "共 65 分钟" in html
@@ -151,8 +159,9 @@ def test_teacher_pages_refuse_other_schools_parents_bureau_and_anonymous(world, 
     assert "四年级1班" not in client_for(world.principal_b).get(listing).content.decode()
 
 
-def test_the_class_list_runs_a_fixed_number_of_queries(world, client_for,
-                                                       django_assert_num_queries):
+def test_the_class_list_runs_a_fixed_number_of_queries(
+    world, client_for, django_assert_num_queries
+):
     for number in range(1, 13):
         c = SchoolClassFactory(school=world.school_a, grade=5, number=number)
         publish(world.teacher_a, c, minutes=10)
