@@ -51,3 +51,40 @@ def week_grid(school_class, day: dt.date):
 def board_for(school_class) -> ClassBoard:
     board, _created = ClassBoard.objects.get_or_create(school_class=school_class)
     return board
+
+
+def grade_week(user, grade: int, day: dt.date):
+    """Each class of a grade (in the user's school) with its counted minutes per day."""
+    days = week_of(day)
+    policy = HomeworkPolicy.current()
+    classes = list(scope(SchoolClass.objects.all(), user).filter(grade=grade).order_by("number"))
+    totals = (
+        HomeworkItem.objects.filter(
+            counted_minutes_q(policy), school_class__in=classes, date__in=days
+        )
+        .values_list("school_class_id", "date")
+        .annotate(total=Sum("minutes"))
+    )
+    grid = {(class_id, date): total for class_id, date, total in totals}
+    rows = [(c, [grid.get((c.pk, d), 0) for d in days]) for c in classes]
+    return days, rows, policy.limit_for(grade)
+
+
+def daily_list(school_class, start: dt.date, end: dt.date):
+    """假期作业天天清: every day from start to end with its items (empty days included)."""
+    items = defaultdict(list)
+    for item in items_for_range(school_class, start, end):
+        items[item.date].append(item)
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    return [(d, items[d]) for d in days]
+
+
+def items_for_range(school_class, start, end):
+    return (
+        HomeworkItem.objects.filter(
+            school_class=school_class, date__range=(start, end),
+            status=HomeworkItem.Status.PUBLISHED,
+        )
+        .select_related("published_by")
+        .order_by("date", "subject", "id")
+    )  # fmt: skip

@@ -8,9 +8,10 @@ urlpatterns = [
     path("homework/classes/<int:pk>/week/<str:date>/", views.class_week, name="week"),
     path("homework/classes/<int:pk>/poster/", views.class_poster, name="poster"),
     path("homework/classes/<int:pk>/qr.svg", views.class_qr, name="qr"),
-    path(
-        "homework/classes/<int:pk>/<str:date>/", views.class_day, name="day"
-    ),  # after the fixed names
+    path("homework/classes/<int:pk>/daily/", views.class_daily_list, name="daily"),
+    # after the fixed names above: "<date>" would match "poster" too
+    path("homework/classes/<int:pk>/<str:date>/", views.class_day, name="day"),
+    path("homework/grades/<int:grade>/week/<str:date>/", views.grade_week, name="grade_week"),
     path("homework/items/<int:pk>/edit/", views.item_edit, name="edit"),
     path("homework/items/<int:pk>/withdraw/", views.item_withdraw, name="withdraw"),
     path("homework/report/", views.report, name="report"),

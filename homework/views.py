@@ -406,3 +406,43 @@ def monthly_xlsx(request):
     )
     response["Content-Disposition"] = f'attachment; filename="homework-{month}.xlsx"'
     return response
+
+
+@for_kind(SCHOOL)
+def grade_week(request, grade, date):
+    if not 1 <= grade <= 9:
+        raise Http404
+    days, rows, limit = selectors.grade_week(request.user, grade, _day(date))
+    return render(request, "homework/grade_week.html", {
+        "grade": grade, "days": days, "rows": rows, "limit": limit,
+        "prev": days[0] - dt.timedelta(days=7), "next": days[0] + dt.timedelta(days=7),
+    })  # fmt: skip
+
+
+@for_kind(SCHOOL)
+def class_daily_list(request, pk):
+    """假期作业天天清: a vacation (or any span up to 62 days) as a list, day by day."""
+    from portal.models import SchoolPeriod
+
+    school_class = get_scoped_or_404(
+        SchoolClass.objects.select_related("school"), request.user, pk=pk
+    )
+    today = timezone.localdate()
+    start, end = request.GET.get("from"), request.GET.get("to")
+    period = None
+    if not (start and end):
+        period = (
+            SchoolPeriod.objects.filter(district_id=school_class.school.district_id, end__gte=today)
+            .exclude(kind=SchoolPeriod.Kind.TERM)
+            .order_by("start")
+            .first()
+        )
+        start, end = (period.start, period.end) if period else (today, today)
+    else:
+        start, end = _day(start), _day(end)
+    if end < start or (end - start).days > 62:
+        raise Http404
+    return render(request, "homework/daily_list.html", {
+        "school_class": school_class, "period": period, "start": start, "end": end,
+        "days": selectors.daily_list(school_class, start, end),
+    })  # fmt: skip

@@ -157,3 +157,42 @@ def test_survey_answers_outside_the_period_are_refused(world, survey):
     survey.save()
     with pytest.raises(ValidationError, match="不在填写期内"):
         survey_answer(user=world.parent_a, survey=survey, load="right", typical_minutes=30)
+
+
+def test_the_grade_week_plan_and_the_holiday_daily_list(world, client_for):
+    from portal.models import SchoolPeriod
+
+    homework_publish(
+        user=world.teacher_a, school_class_id=world.class_a.pk, date=DAY, **item_data(minutes=25)
+    )
+    c = client_for(world.teacher_a)
+    html = c.get(reverse("homework:grade_week", args=[3, DAY.isoformat()])).content.decode()
+    assert "三年级1班" in html and "25′" in html
+    assert "乙小学" not in html
+    SchoolPeriod.objects.create(
+        district=world.school_a.district,
+        kind="winter",
+        name="2027年寒假",
+        start=dt.date(2027, 1, 23),
+        end=dt.date(2027, 2, 21),
+    )
+    homework_publish(
+        user=world.teacher_a,
+        school_class_id=world.class_a.pk,
+        date=dt.date(2027, 1, 25),
+        **item_data(content="寒假阅读一章", minutes=30),
+    )
+    daily = c.get(reverse("homework:daily", args=[world.class_a.pk])).content.decode()
+    assert "2027年寒假" in daily and "寒假阅读一章" in daily and "01月25日" in daily
+    assert (
+        client_for(world.principal_b)
+        .get(reverse("homework:daily", args=[world.class_a.pk]))
+        .status_code
+        == 404
+    )
+    assert (
+        client_for(world.parent_a)
+        .get(reverse("homework:grade_week", args=[3, DAY.isoformat()]))
+        .status_code
+        == 403
+    )
