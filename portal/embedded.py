@@ -152,8 +152,27 @@ class EmbeddedRedis:
             time.sleep(0.05)
         return url
 
+    def _other_clients(self) -> int:
+        try:
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.settimeout(1)
+                sock.connect(str(self.socket_path))
+                sock.sendall(b"INFO clients\r\n")
+                reply = sock.recv(4096).decode(errors="replace")
+        except OSError:
+            return 0
+        for line in reply.splitlines():
+            if line.startswith("connected_clients:"):
+                return int(line.split(":")[1]) - 1  # not counting this connection
+        return 0
+
     def stop(self):
         if self.process is not None and self.process.poll() is None:
+            if self._other_clients():
+                # another `make run` or test session reused this server: leave it to them
+                # (the next start finds it alive and reuses it in turn)
+                self.process = None
+                return
             self.process.terminate()  # SIGTERM: redis saves its dump and exits
             try:
                 self.process.wait(15)

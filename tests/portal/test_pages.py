@@ -44,12 +44,18 @@ def test_staff_groups_exist_for_each_line_of_work():
 def test_the_demo_district_loads_twice_without_duplicates(capsys):
     call_command("load_demo")
     first = capsys.readouterr().out
-    counts = (SchoolClass.objects.count(), Child.objects.count())
+    from cases.models import Case
+    from homework.models import HomeworkItem
+
+    counts = (SchoolClass.objects.count(), Child.objects.count(), Case.objects.count(),
+              HomeworkItem.objects.count())  # fmt: skip
     call_command("load_demo")
     second = capsys.readouterr().out
     assert "密码只显示这一次" in first and "bureau_admin" in first
     assert "未新增账号" in second and "bureau_admin" not in second
-    assert (SchoolClass.objects.count(), Child.objects.count()) == counts
+    assert counts[2] == 67 and counts[3] > 0
+    assert (SchoolClass.objects.count(), Child.objects.count(), Case.objects.count(),
+            HomeworkItem.objects.count()) == counts  # fmt: skip
 
 
 def test_demo_passwords_are_generated_not_fixed(capsys):
