@@ -37,6 +37,16 @@ def _short_socket_dir(preferred: Path, name: str) -> Path:
     return path
 
 
+def _alive_pid(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 # --- PostgreSQL ------------------------------------------------------------------------
 
 
@@ -94,6 +104,7 @@ class EmbeddedRedis:
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
         self.process = None
+        self.joined = False
         self.socket_path = _short_socket_dir(data_dir, "redis.sock") / "redis.sock"
 
     @staticmethod
@@ -123,6 +134,8 @@ class EmbeddedRedis:
     def start(self) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         url = f"redis+socket://{self.socket_path}"
+        self._register(add=True)
+        self.joined = True
         if self._alive():  # another `make run` / test session already started it
             return url
         self.socket_path.unlink(missing_ok=True)
@@ -152,32 +165,46 @@ class EmbeddedRedis:
             time.sleep(0.05)
         return url
 
-    def _other_clients(self) -> int:
+    # Which processes use this server: one pid per line in var/redis/users. The process that
+    # started it stops it only when no other live process is still using it.
+    def _users(self) -> set[int]:
+        path = self.data_dir / "users"
         try:
-            with socket.socket(socket.AF_UNIX) as sock:
-                sock.settimeout(1)
-                sock.connect(str(self.socket_path))
-                sock.sendall(b"INFO clients\r\n")
-                reply = sock.recv(4096).decode(errors="replace")
-        except OSError:
-            return 0
-        for line in reply.splitlines():
-            if line.startswith("connected_clients:"):
-                return int(line.split(":")[1]) - 1  # not counting this connection
-        return 0
+            pids = {int(x) for x in path.read_text().split()}
+        except (OSError, ValueError):
+            return set()
+        return {pid for pid in pids if _alive_pid(pid)}
+
+    def _register(self, add: bool):
+        users = self._users()
+        users = users | {os.getpid()} if add else users - {os.getpid()}
+        (self.data_dir / "users").write_text("\n".join(str(p) for p in sorted(users)))
+        return users
 
     def stop(self):
+        if not self.joined:
+            return
+        self.joined = False
+        if self._register(add=False):
+            # another `make run` or test session still uses this server: leave it to them;
+            # the last one out shuts it down
+            self.process = None
+            return
         if self.process is not None and self.process.poll() is None:
-            if self._other_clients():
-                # another `make run` or test session reused this server: leave it to them
-                # (the next start finds it alive and reuses it in turn)
-                self.process = None
-                return
             self.process.terminate()  # SIGTERM: redis saves its dump and exits
             try:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        elif self._alive():  # started by a process that has gone: shut it down ourselves
+            try:
+                with socket.socket(socket.AF_UNIX) as sock:
+                    sock.settimeout(5)
+                    sock.connect(str(self.socket_path))
+                    sock.sendall(b"SHUTDOWN SAVE\r\n")
+                    sock.recv(16)
+            except OSError:
+                pass  # the connection closes as the server exits
         self.process = None
 
 
