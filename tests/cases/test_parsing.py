@@ -17,7 +17,11 @@ from cases.parsing import (  # noqa: E402
     parse_collection,
 )
 
+# the published collections beside the checkout (shared/seeds), else the copies the demo
+# ships (cases/demo_data)
 SEEDS = ROOT.parent / "shared" / "seeds"
+if not SEEDS.is_dir():
+    SEEDS = ROOT / "cases" / "demo_data"
 SEED_FILES = ["guangzhou-batch2.txt", "yunnan-batch6.txt", "moe-2021-37.txt"]
 
 
