@@ -158,6 +158,24 @@ HOMEWORK_COUNT_NON_WRITTEN = env_bool("PORTAL_HOMEWORK_COUNT_NON_WRITTEN", False
 # A class's reported average is judged only once this many parents reported that day.
 HOMEWORK_MIN_REPORTS = env_int("PORTAL_HOMEWORK_MIN_REPORTS", 3)
 
+# Off-campus training (first values of the bureau's 校外培训规定; afterwards the admin).
+# Price guidance per student per standard lesson by class size (Dali and Ziyang: 1-10 35元,
+# 11-35 25元, 36-50 15元), upward float at most 10 %, no floor.
+INSTITUTION_PRICE_TIERS = [(1, 10, "35.00"), (11, 35, "25.00"), (36, 50, "15.00")]
+INSTITUTION_PRICE_FLOAT_PERCENT = env_str("PORTAL_PRICE_FLOAT_PERCENT", "10")
+INSTITUTION_STANDARD_MINUTES = {"offline": 45, "online": 30}
+# No training after 20:30 offline, 21:00 online; online lessons at most 30 minutes with at
+# least 10 minutes between them (双减意见 and 教育部 校外培训 rules).
+INSTITUTION_LATEST_END = {"offline": "20:30", "online": "21:00"}
+INSTITUTION_ONLINE_MAX_MINUTES = 30
+INSTITUTION_ONLINE_BREAK_MINUTES = 10
+INSTITUTION_MAKEUP_SATURDAY_IS_REST = env_bool("PORTAL_MAKEUP_SATURDAY_IS_REST", False)
+INSTITUTION_REVIEW_VALID_MONTHS = env_int("PORTAL_REVIEW_VALID_MONTHS", 15)
+# 预收费: one collection at most 3 months, 60 lessons or 5000 yuan.
+ESCROW_MAX_MONTHS = 3
+ESCROW_MAX_LESSONS = 60
+ESCROW_MAX_AMOUNT = "5000.00"
+
 # --- auth and security ------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

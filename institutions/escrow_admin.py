@@ -1,0 +1,1 @@
+"""Admin of the escrow ledger (written by the escrow work)."""

@@ -1,0 +1,1 @@
+"""Nightly checks of the escrow (written by the escrow work)."""

@@ -1,0 +1,1 @@
+"""The escrow ledger of parents' prepaid fees (written by the escrow work)."""

@@ -1,0 +1,3 @@
+"""Staff pages of the escrow (written by the escrow work)."""
+
+urlpatterns = []

@@ -1,0 +1,51 @@
+"""Partial-match search of Chinese institution names through a GIN index.
+
+Parents type part of a name (“学而思”, “英语培训”). A LIKE '%…%' scan reads every row; the
+embedded PostgreSQL has no pg_trgm. So each name is stored as the set of its two-character
+pieces in a tsvector ('simple'); a query of two or more characters becomes the AND of its
+pieces, answered by the GIN index, and a final contains() removes the rare row whose pieces
+are all there but not in order. A one-character query falls back to contains().
+"""
+
+import re
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db.models import Func, Value
+
+_SPACE = re.compile(r"\s+")
+
+
+def grams(text: str) -> list[str]:
+    text = _SPACE.sub("", (text or "").lower())
+    return sorted({text[i : i + 2] for i in range(len(text) - 1)})
+
+
+def grams_text(text: str) -> str:
+    return " ".join(grams(text))
+
+
+class _Grams(Func):
+    """SQL: the 2-grams of a name, space-separated (so the 'simple' parser keeps them)."""
+
+    template = (
+        "(SELECT string_agg(DISTINCT substr(lower(regexp_replace(%(expressions)s, '\\s', '', 'g')),"
+        " i, 2), ' ') FROM generate_series(1, greatest(char_length(%(expressions)s) - 1, 1)) i)"
+    )
+
+
+def refresh_grams(queryset) -> int:
+    return queryset.update(name_grams=SearchVector(_Grams("name"), config="simple"))
+
+
+def matching(queryset, text: str):
+    text = _SPACE.sub("", text or "")
+    if not text:
+        return queryset
+    pieces = grams(text)
+    if not pieces:
+        return queryset.filter(name__icontains=text)
+    query = None
+    for piece in pieces:
+        q = SearchQuery(Value(piece), config="simple", search_type="plain")
+        query = q if query is None else query & q
+    return queryset.filter(name_grams=query, name__icontains=text)

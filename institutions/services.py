@@ -1,0 +1,320 @@
+"""Every write of the institution register: registration, reviews, governance, suspension,
+courses; each records the list colour when it changes."""
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from institutions import colour, search, uscc
+from institutions.models import (
+    AnnualReview,
+    Course,
+    CourseSlot,
+    GovernanceStep,
+    Institution,
+    ListChange,
+    PriceTier,
+    TrainingPolicy,
+)
+from portal.audit import audit_record, snapshot
+from portal.schoolcalendar import CalendarUnknownDay, day_info
+
+REGISTER_FIELDS = [
+    "name", "credit_code", "category", "subjects", "mode", "nature", "address", "district",
+    "scale", "licence_number", "licence_issued", "licence_expires",
+]  # fmt: skip
+
+
+def record_colour(institution: Institution, *, when=None) -> ListChange | None:
+    """Write a ListChange row if the colour differs from the last recorded one."""
+    v = colour.verdict(institution)
+    last = institution.list_changes.order_by("-changed_at", "-id").first()
+    if last is not None and last.colour == v.colour:
+        return None
+    return ListChange.objects.create(
+        institution=institution, colour=v.colour, reasons=v.reasons,
+        changed_at=when or timezone.now(),
+    )  # fmt: skip
+
+
+def validate_credit_code(code: str, *, override: bool, reason: str) -> str:
+    code = (code or "").strip().upper()
+    problem = uscc.problem(code)
+    if problem and not override:
+        raise ValidationError({"credit_code": problem})
+    if override and not reason.strip():
+        raise ValidationError({"credit_code_override_reason": "使用校验位例外时必须说明理由。"})
+    return code
+
+
+def institution_register(
+    *, actor, override: bool = False, override_reason: str = "", **data
+) -> Institution:
+    data["credit_code"] = validate_credit_code(
+        data["credit_code"], override=override, reason=override_reason
+    )
+    if data["category"] == Institution.Category.SUBJECT:
+        data.setdefault("governance", Institution.Governance.PENDING)
+    with transaction.atomic():
+        if Institution.objects.filter(credit_code=data["credit_code"]).exists():
+            raise ValidationError({"credit_code": "该统一社会信用代码已登记。"})
+        institution = Institution(
+            credit_code_override=override,
+            credit_code_override_reason=override_reason.strip(),
+            **data,
+        )
+        institution.full_clean(exclude=["name_grams"])
+        institution.save()
+        search.refresh_grams(Institution.objects.filter(pk=institution.pk))
+        audit_record(
+            actor=actor,
+            action="institutions.institution.registered",
+            obj=institution,
+            new=snapshot(institution, REGISTER_FIELDS),
+        )
+        if override:
+            audit_record(
+                actor=actor,
+                action="institutions.credit_code.overridden",
+                obj=institution,
+                new={"code": data["credit_code"], "reason": override_reason.strip()},
+            )
+        record_colour(institution)
+    return institution
+
+
+def review_record(
+    *, actor, institution_id: int, year: int, result: str, date: dt.date, note: str = ""
+) -> AnnualReview:
+    with transaction.atomic():
+        institution = Institution.objects.select_for_update().get(pk=institution_id)
+        review, created = AnnualReview.objects.update_or_create(
+            institution=institution, year=year,
+            defaults={"result": result, "date": date, "note": note},
+        )  # fmt: skip
+        audit_record(
+            actor=actor,
+            action="institutions.review.recorded",
+            obj=institution,
+            new={"year": year, "result": result, "date": date},
+        )
+        record_colour(institution)
+    return review
+
+
+def governance_move(*, actor, institution_id: int, to: str, date: dt.date, note: str):
+    """营转非 / 剥离 / 注销, one allowed step at a time, with its date and note, audited."""
+    to = Institution.Governance(to)
+    if not note.strip():
+        raise ValidationError({"note": "请填写本步骤的说明（如批准文号、办理情况）。"})
+    with transaction.atomic():
+        institution = Institution.objects.select_for_update().get(pk=institution_id)
+        current = Institution.Governance(institution.governance)
+        if current == to:
+            return institution
+        if to not in Institution.GOVERNANCE_TRANSITIONS[current]:
+            raise ValidationError(
+                {"to": f"当前状态为“{current.label}”，不能直接变为“{to.label}”。"}
+            )
+        GovernanceStep.objects.create(
+            institution=institution,
+            from_status=current,
+            to_status=to,
+            date=date,
+            note=note.strip(),
+            actor=actor,
+        )
+        institution.governance = to
+        fields = ["governance", "updated_at"]
+        if to == Institution.Governance.CONVERTED:
+            institution.nature = Institution.Nature.NON_PROFIT
+            fields.append("nature")
+        institution.save(update_fields=fields)
+        audit_record(
+            actor=actor,
+            action=f"institutions.governance.{to.value}",
+            obj=institution,
+            old={"governance": current},
+            new={"governance": to, "note": note.strip()},
+        )
+        record_colour(institution)
+    return institution
+
+
+def institution_suspend(*, actor, institution_id: int, reason: str):
+    if not reason.strip():
+        raise ValidationError({"reason": "暂停办学必须说明原因。"})
+    with transaction.atomic():
+        institution = Institution.objects.select_for_update().get(pk=institution_id)
+        old = institution.suspended_reason
+        institution.suspended_reason = reason.strip()
+        institution.suspended_at = timezone.now()
+        institution.save(update_fields=["suspended_reason", "suspended_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="institutions.institution.suspended",
+            obj=institution,
+            old={"reason": old},
+            new={"reason": institution.suspended_reason},
+        )
+        record_colour(institution)
+    return institution
+
+
+def institution_resume(*, actor, institution_id: int):
+    with transaction.atomic():
+        institution = Institution.objects.select_for_update().get(pk=institution_id)
+        if not institution.suspended_reason:
+            return institution
+        old = institution.suspended_reason
+        institution.suspended_reason = ""
+        institution.suspended_at = None
+        institution.save(update_fields=["suspended_reason", "suspended_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="institutions.institution.resumed",
+            obj=institution,
+            old={"reason": old},
+        )
+        record_colour(institution)
+    return institution
+
+
+# --- courses: price caps and training times -------------------------------------------------
+
+
+def price_cap(
+    *, class_size: int, lesson_minutes: int, mode: str, policy: TrainingPolicy | None = None
+) -> Decimal | None:
+    """The highest price allowed per student per lesson: the tier's standard-lesson price,
+    pro rata to the lesson's length, plus the float. None: no tier covers this class size."""
+    policy = policy or TrainingPolicy.current()
+    tier = PriceTier.objects.filter(min_size__lte=class_size, max_size__gte=class_size).first()
+    if tier is None:
+        return None
+    standard = (
+        policy.standard_minutes_online
+        if mode == Institution.Mode.ONLINE
+        else policy.standard_minutes_offline
+    )
+    base = tier.cap * Decimal(lesson_minutes) / Decimal(standard)
+    capped = base * (Decimal(100) + policy.price_float_percent) / Decimal(100)
+    return capped.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _slot_problems(course: Course, slots, policy: TrainingPolicy) -> list[str]:
+    problems = []
+    latest = (
+        policy.latest_end_online
+        if course.mode == Institution.Mode.ONLINE
+        else policy.latest_end_offline
+    )
+    online = course.mode == Institution.Mode.ONLINE
+    for slot in slots:
+        if slot.end <= slot.start:
+            problems.append(f"周{'一二三四五六日'[slot.weekday]}的下课时间应晚于上课时间。")
+            continue
+        if course.is_subject_type and slot.end > latest:
+            problems.append(
+                f"学科类培训{'线上' if online else '线下'}须在 {latest:%H:%M} 前结束，"
+                f"周{'一二三四五六日'[slot.weekday]} {slot.start:%H:%M}-{slot.end:%H:%M} 超时。"
+            )
+    if online and course.is_subject_type:
+        if course.lesson_minutes > policy.online_lesson_max_minutes:
+            problems.append(f"线上学科类每课时不超过 {policy.online_lesson_max_minutes} 分钟。")
+        by_day = {}
+        for slot in sorted(slots, key=lambda s: (s.weekday, s.start)):
+            previous = by_day.get(slot.weekday)
+            if previous is not None:
+                gap = dt.datetime.combine(dt.date.min, slot.start) - dt.datetime.combine(
+                    dt.date.min, previous.end
+                )
+                if gap < dt.timedelta(minutes=policy.online_break_minutes):
+                    problems.append(
+                        f"线上课程两节课之间至少间隔 {policy.online_break_minutes} "
+                        f"分钟（周{'一二三四五六日'[slot.weekday]}）。"
+                    )
+            by_day[slot.weekday] = slot
+    return problems
+
+
+def _calendar_problems(course: Course, slots, district, policy: TrainingPolicy) -> list[str]:
+    """A subject-type lesson may not fall on a statutory holiday, a rest day or a vacation."""
+    if not course.is_subject_type:
+        return []
+    weekdays = {s.weekday for s in slots}
+    day = course.term_start
+    while day <= course.term_end:
+        if day.weekday() in weekdays:
+            try:
+                info = day_info(day, district)
+            except CalendarUnknownDay as exc:
+                return [f"无法核对 {day} 是否可以上课：{exc}"]
+            rest = info.rest_day or (
+                info.makeup_workday and policy.makeup_saturday_is_rest_day and day.weekday() >= 5
+            )
+            if info.holiday:
+                return [f"学科类培训不得在法定节假日上课：{day}（{info.holiday_name}）有课。"]
+            if rest:
+                return [
+                    f"学科类培训不得在休息日上课：{day}（周{'一二三四五六日'[day.weekday()]}）"
+                    "有课。"
+                ]
+            if info.vacation:
+                return [f"学科类培训不得在寒暑假上课：{day} 在假期内。"]
+        day += dt.timedelta(days=1)
+    return []
+
+
+def course_save(
+    *, actor, institution: Institution, slots: list[dict], course: Course | None = None, **data
+) -> Course:
+    """Create or change a course with its weekly slots; refused, with the rule named, when
+    the price is over the cap or a lesson falls at a forbidden time."""
+    policy = TrainingPolicy.current()
+    course = course or Course(institution=institution)
+    for key, value in data.items():
+        setattr(course, key, value)
+    slot_objs = [CourseSlot(course=course, **s) for s in slots]
+    errors: dict[str, list[str]] = {}
+    if course.term_end and course.term_start and course.term_end < course.term_start:
+        errors.setdefault("term_end", []).append("结课日期不能早于开课日期。")
+    cap = price_cap(
+        class_size=course.class_size,
+        lesson_minutes=course.lesson_minutes,
+        mode=course.mode,
+        policy=policy,
+    )
+    if cap is None:
+        errors.setdefault("class_size", []).append(
+            f"班额 {course.class_size} 人不在政府指导价的任何档次内。"
+        )
+    elif course.price_per_lesson > cap:
+        errors.setdefault("price_per_lesson", []).append(
+            f"超过政府指导价：{course.class_size}人班、每课时{course.lesson_minutes}分钟，"
+            f"上限为 {cap} 元（含上浮{policy.price_float_percent.normalize()}%）。"
+        )
+    if not slot_objs:
+        errors.setdefault("slots", []).append("请至少填写一个上课时间。")
+    problems = _slot_problems(course, slot_objs, policy)
+    if not errors and not problems:
+        problems = _calendar_problems(course, slot_objs, institution.district, policy)
+    if problems:
+        errors.setdefault("slots", []).extend(problems)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        created = course.pk is None
+        course.save()
+        course.slots.all().delete()
+        CourseSlot.objects.bulk_create(slot_objs)
+        audit_record(
+            actor=actor,
+            action="institutions.course.created" if created else "institutions.course.changed",
+            obj=course,
+            new={**{k: v for k, v in data.items()}, "slots": slots},
+        )
+    return course
