@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from institutions.api import InstitutionList
 from portal import views
 from portal.forms import LoginForm
 
@@ -34,6 +35,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),
     path("cases/", include("cases.urls")),
+    path("institutions/", include("institutions.urls")),
+    path("api/institutions/", InstitutionList.as_view(), name="api-institutions"),
     path("", include("homework.urls")),
     path("", include(portal_patterns)),
 ]
