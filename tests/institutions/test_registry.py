@@ -14,7 +14,7 @@ from institutions.services import (
     institution_suspend,
 )
 from portal.models import AuditLog
-from tests.institutions.helpers import credit_code, make_institution, training_staff
+from tests.institutions.helpers import make_institution, training_staff
 
 pytestmark = pytest.mark.django_db
 
