@@ -23,6 +23,7 @@ portal_patterns = (
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("ping", views.ping, name="ping"),
     path(
         "login/",
         auth_views.LoginView.as_view(

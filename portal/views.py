@@ -5,7 +5,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
@@ -110,6 +110,11 @@ def child_detail(request, pk):
         Child.objects.select_related("school", "school_class__head_teacher"), request.user, pk=pk
     )
     return render(request, "portal/child_detail.html", {"child": child})
+
+
+def ping(request):
+    """The smallest Django view: the baseline the load benchmarks compare pages against."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @never_cache

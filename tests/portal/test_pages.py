@@ -63,3 +63,8 @@ def test_demo_passwords_are_generated_not_fixed(capsys):
     lines = [line.split() for line in capsys.readouterr().out.splitlines() if "principal_" in line]
     passwords = [parts[1] for parts in lines]
     assert len(passwords) == 2 and len(set(passwords)) == 2 and all(len(p) >= 12 for p in passwords)
+
+
+def test_ping_answers_without_the_database(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get("/ping").content == b"ok"
