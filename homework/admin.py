@@ -9,19 +9,13 @@ from homework.models import (
     ParentReport,
     Survey,
 )
-from portal.admin import AuditedAdmin, ReadOnlyAdmin
+from portal.admin import AuditedAdmin, PolicyAdmin, ReadOnlyAdmin
 
 
 @admin.register(HomeworkPolicy)
-class HomeworkPolicyAdmin(AuditedAdmin):
+class HomeworkPolicyAdmin(PolicyAdmin):
     list_display = ["__str__", "limit_grades_1_2", "limit_grades_3_6", "limit_grades_7_9",
                     "count_optional", "count_non_written", "min_reports"]  # fmt: skip
-
-    def has_add_permission(self, request):
-        return not HomeworkPolicy.objects.exists() and super().has_add_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(HomeworkItem)

@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Child, Parent, School, SchoolClass, SchoolStaff
+from portal.models import Child, Parent, Policy, School, SchoolClass, SchoolStaff
 
 SUBJECTS = [
     "语文", "数学", "英语", "道德与法治", "科学", "历史", "地理",
@@ -15,7 +15,7 @@ SUBJECTS = [
 ]  # fmt: skip
 
 
-class HomeworkPolicy(models.Model):
+class HomeworkPolicy(Policy):
     """The limits in force, one row, editable by bureau staff (defaults: the national rule,
     《关于进一步减轻义务教育阶段学生作业负担和校外培训负担的意见》, 2021)."""
 
@@ -44,11 +44,6 @@ class HomeworkPolicy(models.Model):
 
     def __str__(self):
         return str(_("作业时长规定"))
-
-    @classmethod
-    def current(cls) -> "HomeworkPolicy":
-        policy, _created = cls.objects.get_or_create(pk=1)
-        return policy
 
     def limit_for(self, grade: int) -> int:
         if grade <= 2:

@@ -18,7 +18,7 @@ from institutions.models import (
     SupervisedAccount,
     TrainingPolicy,
 )
-from portal.admin import AuditedAdmin, ReadOnlyAdmin
+from portal.admin import AuditedAdmin, PolicyAdmin, ReadOnlyAdmin
 from portal.audit import audit_record
 
 
@@ -200,12 +200,8 @@ class PriceTierAdmin(AuditedAdmin):
 
 
 @admin.register(TrainingPolicy)
-class TrainingPolicyAdmin(AuditedAdmin):
-    def has_add_permission(self, request):
-        return not TrainingPolicy.objects.exists() and super().has_add_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class TrainingPolicyAdmin(PolicyAdmin):
+    pass
 
 
 @admin.register(ListChange)

@@ -14,14 +14,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import District
+from portal.models import District, Policy
 
 SUBJECT_TYPE = ["道德与法治", "语文", "历史", "地理", "数学", "外语", "物理", "化学", "生物"]
 NON_SUBJECT_TYPE = ["体育", "文化艺术", "科技", "综合实践"]
 SUBJECT_CHOICES = [(s, s) for s in SUBJECT_TYPE + NON_SUBJECT_TYPE]
 
 
-class TrainingPolicy(models.Model):
+class TrainingPolicy(Policy):
     """The bureau's numbers for training, one row, editable in the admin. Defaults: the
     national rules and the price guidance quoted in DOMAIN.md (Dali, Ziyang)."""
 
@@ -62,11 +62,6 @@ class TrainingPolicy(models.Model):
 
     def __str__(self):
         return str(_("校外培训规定"))
-
-    @classmethod
-    def current(cls) -> "TrainingPolicy":
-        policy, _created = cls.objects.get_or_create(pk=1)
-        return policy
 
 
 class PriceTier(models.Model):

@@ -137,6 +137,16 @@ class SchoolPeriodAdmin(AuditedAdmin):
     list_filter = ["district", "kind"]
 
 
+class PolicyAdmin(AuditedAdmin):
+    """A one-row policy: it can be changed, not added twice nor deleted."""
+
+    def has_add_permission(self, request):
+        return not self.model.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False

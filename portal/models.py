@@ -12,6 +12,19 @@ from django.utils.translation import gettext_lazy as _
 GRADE_NAMES = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九"}
 
 
+class Policy(models.Model):
+    """A bureau's policy numbers: one row, created with the defaults on first use and then
+    edited by staff in the admin (the rules differ between places; DOMAIN.md)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def current(cls):
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy
+
+
 class District(models.Model):
     code = models.CharField(_("区划代码"), max_length=12, unique=True)
     name = models.CharField(_("名称"), max_length=50, unique=True)
