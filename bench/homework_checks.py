@@ -319,8 +319,12 @@ def set_based(chunks) -> set:
     return found
 
 
-def naive(lo, hi) -> set:
-    """What one writes without thinking in sets: every class, its items and its reports."""
+def naive(lo, hi, *, meta_ordering=True) -> set:
+    """What one writes without thinking in sets: every class, its items and its reports.
+
+    Two queries per class, the calendar asked once per district. ``meta_ordering=False``
+    adds .order_by(): HomeworkItem's Meta.ordering names the "school_class" relation, which
+    Django expands into SchoolClass's and School's orderings, i.e. three joins per query."""
     from homework.models import HomeworkItem, HomeworkPolicy, ParentReport
     from portal.models import SchoolClass
     from portal.schoolcalendar import CalendarUnknownDay, day_info
@@ -331,7 +335,8 @@ def naive(lo, hi) -> set:
     found = set()
     for c in SchoolClass.objects.filter(pk__gte=lo, pk__lte=hi).select_related("school__district"):
         limit = policy.limit_for(c.grade)
-        items = list(HomeworkItem.objects.filter(school_class=c, date=NIGHT))
+        items = HomeworkItem.objects.filter(school_class=c, date=NIGHT)
+        items = list(items if meta_ordering else items.order_by())
         counted = sum(
             i.minutes
             for i in items
@@ -472,6 +477,7 @@ def _bench(args, fractions):
                 "naive_measured": naive_measured,
                 "same": same,
                 "findings": len(found),
+                "found": found,
                 "by_rule": {code: sum(1 for r, _ in found if r == code) for code in RULES},
             }
         )
@@ -483,6 +489,14 @@ def _bench(args, fractions):
             f"{'' if naive_measured else ' (extrapolated)'}",
             flush=True,
         )
+
+    first = rows[0]
+    if first["naive_measured"]:
+        t_plain, plain_found = _timed(
+            lambda: naive(lo, lo + first["classes"] - 1, meta_ordering=False)
+        )
+        first["naive_plain"] = t_plain
+        first["same"] = first["same"] and plain_found == first["found"]
 
     if args.explain:
         _explain(_chunks(lo, hi))
@@ -530,6 +544,12 @@ def _bench(args, fractions):
         f"naive per class: {1000 * last['naive'] / last['classes']:.2f} ms; set-based per "
         f"chunk and rule: {1000 * last['set'] / (last['chunks'] * len(RULES)):.1f} ms"
     )
+    if "naive_plain" in first:
+        print(
+            f"naive at {first['fraction']:g} with .order_by() (no Meta.ordering joins): "
+            f"{first['naive_plain']:.1f} s, {first['naive_plain'] / first['set']:.0f}x the "
+            f"set-based time (as measured above: {first['naive']:.1f} s)"
+        )
     if any(not r["naive_measured"] for r in rows):
         print(
             "* naive extrapolated linearly from the largest measured size (it would take "

@@ -94,7 +94,9 @@ class HomeworkItem(models.Model):
     class Meta:
         verbose_name = _("作业")
         verbose_name_plural = _("作业")
-        ordering = ["date", "school_class", "subject", "id"]
+        # by the column, not the relation: ordering by "school_class" would join the class,
+        # school and district tables into every query on items (bench/homework_checks.py)
+        ordering = ["date", "school_class_id", "subject", "id"]
         indexes = [
             models.Index(fields=["school_class", "date"], name="hw_class_date"),
             models.Index(fields=["date", "school_class"], name="hw_date_class"),
@@ -146,7 +148,9 @@ class ParentReport(models.Model):
     """A parent's report of the minutes their child really spent on a day."""
 
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="homework_reports")
-    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="+")
+    school_class = models.ForeignKey(
+        SchoolClass, on_delete=models.CASCADE, related_name="homework_reports"
+    )
     date = models.DateField(_("日期"))
     minutes = models.PositiveSmallIntegerField(
         _("实际用时（分钟）"), validators=[MaxValueValidator(600)]
