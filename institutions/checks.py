@@ -8,7 +8,8 @@ from django.db.models import Exists, OuterRef
 
 from institutions import escrow_checks  # noqa: F401  (registers the escrow's checks)
 from institutions.models import AnnualReview, Course, Institution, TrainingPolicy
-from institutions.services import _calendar_problems, _slot_problems, price_cap
+from institutions.selectors import list_changed_at
+from institutions.services import _calendar_problems, _slot_problems, price_cap, record_colour
 from portal.compliance import Found, register
 from portal.models import Finding
 
@@ -31,6 +32,8 @@ def licence_expiring(for_date, institutions):
     for i in institutions.filter(licence_expires__lte=soon).only("id", "name", "licence_expires"):
         days = (i.licence_expires - for_date).days
         if days < 0:
+            # the colour changed at the expiry, whatever ran: record it with that moment
+            record_colour(i, when=list_changed_at(i, today=for_date))
             yield Found(
                 subject=i,
                 institution_id=i.pk,

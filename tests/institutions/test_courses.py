@@ -216,3 +216,23 @@ def test_the_nightly_checks_find_expiring_licences_and_prices_over_the_cap(world
     assert expiring.institution_id == soon.pk and expiring.severity == "serious"  # 6 days
     assert Finding.objects.get(rule="institutions.course.price_over_cap").institution_id == inst.pk
     assert not Finding.objects.filter(rule="institutions.review.overdue").exists()
+
+
+def test_the_nightly_run_records_the_colour_change_of_an_expiry(world, staff, inst):
+    from django.utils import timezone
+
+    from institutions.models import ListChange
+
+    expired = make_institution(staff, world.school_a.district, name="已过期培训")
+    # registered and reviewed back in June; the licence ran out on 20 November
+    ListChange.objects.filter(institution=expired).update(
+        changed_at=timezone.make_aware(dt.datetime(2026, 6, 30, 12))
+    )
+    expired.licence_expires = dt.date(2026, 11, 20)
+    expired.save(update_fields=["licence_expires"])
+    run_checks(for_date=dt.date(2026, 11, 24), rules=["institutions.licence.expiring"])
+    change = ListChange.objects.filter(institution=expired).latest("changed_at")
+    assert change.colour == "black"
+    assert timezone.localtime(change.changed_at).isoformat().startswith("2026-11-21T00:00")
+    run_checks(for_date=dt.date(2026, 11, 25), rules=["institutions.licence.expiring"])
+    assert ListChange.objects.filter(institution=expired, colour="black").count() == 1
