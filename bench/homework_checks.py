@@ -323,8 +323,8 @@ def naive(lo, hi, *, meta_ordering=True) -> set:
     """What one writes without thinking in sets: every class, its items and its reports.
 
     Two queries per class, the calendar asked once per district. ``meta_ordering=False``
-    adds .order_by(): HomeworkItem's Meta.ordering names the "school_class" relation, which
-    Django expands into SchoolClass's and School's orderings, i.e. three joins per query."""
+    adds .order_by() (HomeworkItem's Meta.ordering once named the "school_class" relation,
+    which Django expanded into three joins per query; it now names the column)."""
     from homework.models import HomeworkItem, HomeworkPolicy, ParentReport
     from portal.models import SchoolClass
     from portal.schoolcalendar import CalendarUnknownDay, day_info
@@ -344,8 +344,13 @@ def naive(lo, hi, *, meta_ordering=True) -> set:
         )
         if counted > limit:
             found.add((RULES[0], c.pk))
+        # the reported-minutes rule is for grades 3-9 (grades 1-2: the written-homework rule)
         reports = [r.minutes for r in ParentReport.objects.filter(school_class=c, date=NIGHT)]
-        if len(reports) >= policy.min_reports and sum(reports) / len(reports) > limit:
+        if (
+            c.grade >= 3
+            and len(reports) >= policy.min_reports
+            and sum(reports) / len(reports) > limit
+        ):
             found.add((RULES[1], c.pk))
         if c.grade >= 3:
             district = c.school.district
