@@ -3,7 +3,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from institutions.api import InstitutionList
 from portal import views
 from portal.forms import LoginForm
 
@@ -37,7 +36,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("cases/", include("cases.urls")),
     path("institutions/", include("institutions.urls")),
-    path("api/institutions/", InstitutionList.as_view(), name="api-institutions"),
+    path("api/institutions/", include("institutions.api_urls")),
     path("", include("homework.urls")),
     path("", include(portal_patterns)),
 ]
