@@ -9,6 +9,27 @@ class InstitutionsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_default_price_tiers, sender=self)
+        post_migrate.connect(_release_schedule, sender=self)
+
+
+RELEASE_TASK_NAME = "预收费延时释放"
+
+
+def _release_schedule(sender, using="default", **kwargs):
+    """The nightly sweep of delay-rule releases, at 01:30 Asia/Shanghai (before the checks
+    at 02:00 look at balances); created once, then edited in the admin."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    if PeriodicTask.objects.using(using).filter(name=RELEASE_TASK_NAME).exists():
+        return
+    crontab, _ = CrontabSchedule.objects.using(using).get_or_create(
+        minute="30", hour="1", day_of_week="*", day_of_month="*", month_of_year="*",
+        timezone="Asia/Shanghai",
+    )  # fmt: skip
+    PeriodicTask.objects.using(using).create(
+        name=RELEASE_TASK_NAME, task="institutions.escrow.release_due", crontab=crontab,
+        description="按延时释放规则，释放已到期的预收费。",
+    )  # fmt: skip
 
 
 def _default_price_tiers(sender, using="default", **kwargs):

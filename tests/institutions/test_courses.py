@@ -236,3 +236,13 @@ def test_the_nightly_run_records_the_colour_change_of_an_expiry(world, staff, in
     assert timezone.localtime(change.changed_at).isoformat().startswith("2026-11-21T00:00")
     run_checks(for_date=dt.date(2026, 11, 25), rules=["institutions.licence.expiring"])
     assert ListChange.objects.filter(institution=expired, colour="black").count() == 1
+
+
+def test_the_release_sweep_is_scheduled_nightly(db):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="institutions.escrow.release_due")
+    assert (task.crontab.hour, task.crontab.minute) == ("1", "30")
+    from institutions.tasks import escrow_release_due
+
+    assert escrow_release_due("2026-11-24") == 0  # nothing due in an empty ledger
