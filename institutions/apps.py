@@ -10,6 +10,29 @@ class InstitutionsConfig(AppConfig):
     def ready(self):
         post_migrate.connect(_default_price_tiers, sender=self)
         post_migrate.connect(_release_schedule, sender=self)
+        _invalidate_public_pages_on_change()
+
+
+def _invalidate_public_pages_on_change():
+    """Any saved or deleted row behind the public pages makes their cache stale."""
+    from django.db.models.signals import post_delete, post_save
+
+    from institutions import models
+    from portal.models import District
+    from portal.public_cache import bump
+
+    def stale(sender, **kwargs):
+        bump("institutions")
+
+    for model in (models.Institution, models.SupervisedAccount, models.AnnualReview,
+                  models.Course, models.CourseSlot, models.PriceTier, models.TrainingPolicy,
+                  models.ListChange, District):  # fmt: skip
+        post_save.connect(
+            stale, sender=model, weak=False, dispatch_uid=f"public-cache-{model._meta.label}"
+        )
+        post_delete.connect(
+            stale, sender=model, weak=False, dispatch_uid=f"public-cache-del-{model._meta.label}"
+        )
 
 
 RELEASE_TASK_NAME = "预收费延时释放"

@@ -11,8 +11,10 @@ from institutions import colour, selectors
 from institutions.forms import SearchForm
 from institutions.models import Institution
 from portal.models import District
+from portal.public_cache import cached_public
 
 
+@cached_public("institutions")
 def search(request):
     form = SearchForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
@@ -28,6 +30,7 @@ def search(request):
     })  # fmt: skip
 
 
+@cached_public("institutions")
 def detail(request, pk):
     try:
         institution = selectors.detail(pk)

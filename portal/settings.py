@@ -124,6 +124,10 @@ CACHES = {
     }
 }
 
+# Anonymous public pages (whitelist search, institution pages, the API) are cached whole for
+# this long, invalidated by any change behind them (portal/public_cache.py); 0 turns it off.
+PORTAL_PUBLIC_CACHE_SECONDS = env_int("PORTAL_PUBLIC_CACHE_SECONDS", 300)
+
 # --- Celery (portal/celery.py reads the CELERY_* names) --------------------------------
 CELERY_BROKER_URL = REDIS_BROKER_URL
 CELERY_RESULT_BACKEND = REDIS_BROKER_URL

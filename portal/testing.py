@@ -14,6 +14,9 @@ _services = None
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args):
     global _services
+    # whole-page caching would carry pages from one test's data into the next; the tests of
+    # the cache turn it on themselves
+    os.environ.setdefault("PORTAL_PUBLIC_CACHE_SECONDS", "0")
     if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
         return
     from portal.embedded import Services

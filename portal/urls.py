@@ -23,6 +23,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
+    path("language/", views.language, name="language"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -112,6 +112,15 @@ def child_detail(request, pk):
     return render(request, "portal/child_detail.html", {"child": child})
 
 
+def language(request):
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    next_url = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    return render(request, "portal/language.html", {"next": next_url})
+
+
 def ping(request):
     """The smallest Django view: the baseline the load benchmarks compare pages against."""
     return HttpResponse("ok", content_type="text/plain")
