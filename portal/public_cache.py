@@ -10,37 +10,42 @@ never older than the last committed change. PORTAL_PUBLIC_CACHE_SECONDS=0 turns 
 """
 
 import hashlib
-from functools import wraps
+import pickle
+from functools import lru_cache, wraps
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone, translation
 
 
+@lru_cache(maxsize=1)
+def _redis():
+    # One client per process, not Django's cache: its Redis backend builds a client object
+    # on every call, which cost more than the rest of a cache hit (profiled with
+    # bench/whitelist_load.py --profile).
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_CLIENT_URL)
+
+
+def _key(name: str) -> str:
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', 'portal')}:public:{name}"
+
+
 def _version_key(namespace: str) -> str:
-    return f"public:{namespace}:version"
+    return _key(f"{namespace}:version")
 
 
 def version(namespace: str) -> int:
-    value = cache.get(_version_key(namespace))
-    if value is None:
-        cache.add(_version_key(namespace), 1, timeout=None)
-        value = cache.get(_version_key(namespace)) or 1
-    return value
+    r = _redis()
+    r.set(_version_key(namespace), 1, nx=True)
+    return int(r.get(_version_key(namespace)) or 1)
 
 
 def bump(namespace: str) -> None:
     """Invalidate the namespace's cached pages, once the current transaction commits."""
-
-    def _bump():
-        try:
-            cache.incr(_version_key(namespace))
-        except ValueError:  # not there yet: any new value differs from cached keys' versions
-            cache.set(_version_key(namespace), 2, timeout=None)
-
-    transaction.on_commit(_bump)
+    transaction.on_commit(lambda: _redis().incr(_version_key(namespace)))
 
 
 def cached_public(namespace: str):
@@ -50,20 +55,26 @@ def cached_public(namespace: str):
             seconds = settings.PORTAL_PUBLIC_CACHE_SECONDS
             if not seconds or request.method != "GET" or request.user.is_authenticated:
                 return view(request, *args, **kwargs)
-            query = "&".join(sorted(request.GET.urlencode().split("&")))
+            query = "&".join(sorted(request.META.get("QUERY_STRING", "").split("&")))
             raw = (f"{request.path}?{query}|{translation.get_language()}|"
                    f"{timezone.localdate().isoformat()}")  # fmt: skip
             digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
-            key = f"public:{namespace}:{version(namespace)}:{digest}"
-            hit = cache.get(key)
-            if hit is not None:
-                content, content_type = hit
-                return HttpResponse(content, content_type=content_type)
+            # one round trip to Redis: the namespace's version and the page, which carries
+            # the version it was made under; a page of an older version is a miss
+            vkey, key = _version_key(namespace), _key(f"{namespace}:page:{digest}")
+            raw_version, raw_page = _redis().mget([vkey, key])
+            current = int(raw_version) if raw_version is not None else version(namespace)
+            if raw_page is not None:
+                page_version, content, content_type = pickle.loads(raw_page)  # noqa: S301
+                if page_version == current:
+                    return HttpResponse(content, content_type=content_type)
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and callable(response.render):
                 response = response.render()  # DRF and template responses
             if response.status_code == 200 and not response.cookies and not response.streaming:
-                cache.set(key, (response.content, response["Content-Type"]), seconds)
+                # our own bytes, written by this code only: pickle is safe here
+                value = (current, response.content, response["Content-Type"])
+                _redis().set(key, pickle.dumps(value), ex=seconds)
             return response
 
         return wrapped
