@@ -13,7 +13,7 @@ class PortalConfig(AppConfig):
         post_migrate.connect(_after_migrate)
 
 
-def _after_migrate(sender, using="default", **kwargs):
+def _after_migrate(sender, using="default", plan=None, **kwargs):
     from django.apps import apps
 
     # Once per migrate, after the last app that has models (Django signals only those):
@@ -24,5 +24,5 @@ def _after_migrate(sender, using="default", **kwargs):
     from portal.setup import ensure_calendar_years, ensure_nightly_schedule, ensure_staff_groups
 
     ensure_calendar_years(using=using)
-    ensure_staff_groups(using=using)
+    ensure_staff_groups(using=using, plan=plan)
     ensure_nightly_schedule(using=using)

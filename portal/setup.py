@@ -35,17 +35,42 @@ SHARED_VIEW = [
 NIGHTLY_TASK_NAME = "夜间合规检查"
 
 
-def ensure_staff_groups(using="default"):
+def models_created(plan) -> set[tuple[str, str]]:
+    """(app_label, model_name) of every model this migrate created (from its plan)."""
+    from django.db.migrations.operations import CreateModel
+
+    created = set()
+    for migration, backwards in plan or []:
+        if backwards:
+            continue
+        for operation in migration.operations:
+            if isinstance(operation, CreateModel):
+                created.add((migration.app_label, operation.name_lower))
+    return created
+
+
+def ensure_staff_groups(using="default", plan=None):
+    """Each group gets its apps' permissions when it is created, and later the permissions
+    of models added since (a new app's models reach an existing database's groups), never
+    again those staff removed."""
     shared = list(
         Permission.objects.using(using).filter(
             content_type__app_label="portal", codename__in=SHARED_VIEW
         )
     )
+    new_models = models_created(plan)
     for name, app_labels in STAFF_GROUPS.items():
         group, created = Group.objects.using(using).get_or_create(name=name)
+        own = Permission.objects.using(using).filter(content_type__app_label__in=app_labels)
         if created:
-            own = Permission.objects.using(using).filter(content_type__app_label__in=app_labels)
             group.permissions.set([*own, *shared])
+            continue
+        added = [
+            p for p in own.select_related("content_type")
+            if (p.content_type.app_label, p.content_type.model) in new_models
+        ]  # fmt: skip
+        if added:
+            group.permissions.add(*added)
 
 
 def ensure_nightly_schedule(using="default"):

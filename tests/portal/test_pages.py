@@ -68,3 +68,24 @@ def test_demo_passwords_are_generated_not_fixed(capsys):
 def test_ping_answers_without_the_database(client, django_assert_num_queries):
     with django_assert_num_queries(0):
         assert client.get("/ping").content == b"ok"
+
+
+def test_an_existing_group_gets_the_permissions_of_models_added_later():
+    from django.contrib.auth.models import Group, Permission
+    from django.db.migrations.operations import CreateModel
+
+    from portal.setup import ensure_staff_groups
+
+    removed = Permission.objects.filter(content_type__app_label="homework").first()
+
+    class Migration:
+        app_label = "homework"
+        operations = [CreateModel("Survey", fields=[])]
+
+    homework_group = Group.objects.get(name="基础教育/作业")
+    homework_group.permissions.remove(removed)  # staff took one away
+    ensure_staff_groups(plan=[(Migration, False)])
+    codenames = set(homework_group.permissions.values_list("codename", flat=True))
+    assert {"add_survey", "view_survey"} <= codenames
+    if removed.content_type.model != "survey":
+        assert removed.codename not in codenames  # not given back
