@@ -183,6 +183,10 @@ ESCROW_MAX_MONTHS = 3
 ESCROW_MAX_LESSONS = 60
 ESCROW_MAX_AMOUNT = "5000.00"
 
+# After-school service: the service ends no earlier than local off-work time (e.g. 17:30 or
+# 18:30; a district setting, then the admin's 课后服务规定).
+AFTERSCHOOL_OFF_WORK_TIME = env_str("PORTAL_OFF_WORK_TIME", "17:30")
+
 # --- auth and security ------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
