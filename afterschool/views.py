@@ -1,0 +1,158 @@
+"""Parents' course menu and enrolments; school staff's list of courses."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from afterschool import enrolment as svc
+from afterschool.models import Enrolment, Offering, SchoolPlan
+from portal.access import PARENT, SCHOOL, get_scoped_or_404, scope
+from portal.audit import audit_record
+from portal.models import SchoolStaff
+from portal.views import for_kind
+
+
+@for_kind(PARENT)
+def menu(request):
+    children = list(
+        scope(request.user.parent.children.select_related("school_class", "school"),
+              request.user)
+    )  # fmt: skip
+    school_ids = {c.school_id for c in children}
+    offerings = list(
+        Offering.objects.filter(school_id__in=school_ids, status=Offering.Status.PUBLISHED)
+        .select_related("teacher", "contract__provider")
+        .order_by("weekday", "start", "name")
+    )
+    mine = {
+        (e.offering_id, e.child_id): e
+        for e in Enrolment.objects.filter(child__in=children).exclude(
+            status=Enrolment.Status.WITHDRAWN
+        ).select_related("offering")
+    }  # fmt: skip
+    taken = dict(
+        Enrolment.objects.filter(offering__in=offerings, status=Enrolment.Status.ENROLLED)
+        .values_list("offering_id")
+        .annotate(n=Count("pk"))
+    )
+    rows = []
+    for child in children:
+        for o in offerings:
+            if o.school_id != child.school_id:
+                continue
+            live = mine.get((o.pk, child.pk))
+            rows.append({
+                "child": child, "offering": o, "enrolment": live,
+                "left": max(0, o.capacity - taken.get(o.pk, 0)),
+                "why_not": None if live else svc.why_not(child, o),
+                "position": svc.waiting_position(live) if live else None,
+            })  # fmt: skip
+    return render(request, "afterschool/menu.html", {"rows": rows, "children": children})
+
+
+@require_POST
+@for_kind(PARENT)
+def enrol(request):
+    try:
+        e = svc.enrol(
+            user=request.user,
+            child_id=int(request.POST.get("child", 0)),
+            offering_id=int(request.POST.get("offering", 0)),
+        )
+    except (ValidationError, ValueError, Offering.DoesNotExist) as exc:
+        messages.error(request, getattr(exc, "messages", ["报名失败，请重试。"])[0])
+    else:
+        if e.status == Enrolment.Status.WAITING:
+            messages.warning(
+                request,
+                f"名额已满，{e.child.name}已进入候补，"
+                f"第 {svc.waiting_position(e)} 位；候补不收费。",
+            )
+        else:
+            messages.success(request, f"{e.child.name}已报名“{e.offering.name}”。")
+    return redirect("afterschool:menu")
+
+
+@require_POST
+@for_kind(PARENT)
+def withdraw(request, pk):
+    enrolment = get_scoped_or_404(Enrolment.objects.all(), request.user, pk=pk)
+    svc.withdraw(user=request.user, enrolment_id=enrolment.pk)
+    messages.success(request, "已退出该课程。")
+    return redirect("afterschool:menu")
+
+
+class OfferingForm(forms.ModelForm):
+    grades = forms.TypedMultipleChoiceField(
+        label="面向年级", coerce=int, widget=forms.CheckboxSelectMultiple,
+        choices=[(g, f"{g}年级") for g in range(1, 10)],
+        error_messages={"required": "请选择面向的年级。"},
+    )  # fmt: skip
+
+    class Meta:
+        model = Offering
+        fields = ["plan", "name", "kind", "teacher", "contract", "provider_staff", "grades",
+                  "capacity", "weekday", "start", "end", "fee_per_lesson"]  # fmt: skip
+        widgets = {"start": forms.TimeInput(attrs={"type": "time"}),
+                   "end": forms.TimeInput(attrs={"type": "time"})}  # fmt: skip
+
+    def __init__(self, *args, school, **kwargs):
+        from afterschool.providers import admitted_contracts
+
+        super().__init__(*args, **kwargs)
+        self.school = school
+        self.fields["plan"].queryset = SchoolPlan.objects.filter(school=school)
+        self.fields["teacher"].queryset = SchoolStaff.objects.filter(school=school)
+        self.fields["contract"].queryset = admitted_contracts()
+        self.fields["weekday"].widget = forms.Select(
+            choices=[(i, f"周{n}") for i, n in enumerate("一二三四五六日")]
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            self.add_error("end", "结束时间应晚于开始时间。")
+        if not data.get("teacher") and not data.get("contract"):
+            self.add_error("teacher", "请选择授课教师，或选择第三方机构的服务合同。")
+        contract = data.get("contract")
+        if contract and data.get("fee_per_lesson") not in (None, contract.price_per_lesson):
+            self.add_error(
+                "fee_per_lesson", f"第三方课程按合同价代收：每课时 {contract.price_per_lesson} 元。"
+            )
+        return data
+
+
+@for_kind(SCHOOL)
+def offerings(request):
+    staff = request.user.school_staff
+    form = OfferingForm(request.POST or None, school=staff.school)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            offering = form.save(commit=False)
+            offering.school = staff.school
+            offering.save()
+            audit_record(actor=request.user, action="afterschool.offering.created", obj=offering)
+        messages.success(request, "课程已保存为草稿，开放报名后家长可见。")
+        return redirect("afterschool:offerings")
+    listing = (
+        scope(Offering.objects.all(), request.user)
+        .select_related("teacher", "contract__provider", "plan__term")
+        .order_by("weekday", "start")
+    )
+    return render(request, "afterschool/offerings.html", {"form": form, "offerings": listing})
+
+
+@require_POST
+@for_kind(SCHOOL)
+def offering_publish(request, pk):
+    offering = get_scoped_or_404(Offering.objects.all(), request.user, pk=pk)
+    try:
+        svc.offering_publish(user=request.user, offering_id=offering.pk)
+        messages.success(request, "已开放报名。")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("afterschool:offerings")
