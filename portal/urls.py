@@ -36,6 +36,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),
     path("cases/", include("cases.urls")),
+    path("afterschool/", include("afterschool.urls")),
     path("institutions/", include("institutions.urls")),
     path("api/institutions/", include("institutions.api_urls")),
     path("", include("homework.urls")),

@@ -1,0 +1,101 @@
+"""The bureau's door (课后服务 staff): the district's numbers, plans, providers, the menu.
+
+Plans and provider status move only through their services (plans.py, providers.py), so
+here they are read-mostly: status fields are read-only and every save is audited.
+"""
+
+from django.contrib import admin
+
+from afterschool.models import (
+    AfterschoolPolicy,
+    Enrolment,
+    Offering,
+    Provider,
+    ProviderContract,
+    ProviderReview,
+    SchoolPlan,
+)
+from portal.admin import AuditedAdmin, PolicyAdmin, ReadOnlyAdmin
+
+
+@admin.register(AfterschoolPolicy)
+class AfterschoolPolicyAdmin(PolicyAdmin):
+    list_display = ["__str__", "min_days", "min_minutes_per_day", "off_work_time"]
+
+
+@admin.register(SchoolPlan)
+class SchoolPlanAdmin(ReadOnlyAdmin):
+    """Read here; approve and return on the review pages, where the rules and audit run."""
+
+    list_display = ["school", "term", "status", "start_time", "end_time", "updated_at"]
+    list_filter = ["status", "school__district", "term"]
+    search_fields = ["school__name", "school__code"]
+    list_select_related = ["school", "term", "term__district"]
+
+
+class ContractInline(admin.TabularInline):
+    model = ProviderContract
+    extra = 0
+    fields = ["items", "price_per_lesson", "outside_price", "start", "end"]
+
+
+class ReviewInline(admin.TabularInline):
+    model = ProviderReview
+    extra = 0
+    fields = ["year", "passed", "date", "note"]
+
+
+@admin.register(Provider)
+class ProviderAdmin(AuditedAdmin):
+    list_display = ["name", "credit_code", "status", "admitted_on", "exited_on"]
+    list_filter = ["status"]
+    search_fields = ["name", "credit_code"]
+    autocomplete_fields = ["institution"]
+    # status moves (admission, exit) go through afterschool.providers, which checks the
+    # qualification, the contract and the institution's colour, and closes offerings
+    readonly_fields = ["status", "admitted_on", "exited_on", "exit_reason"]
+    inlines = [ContractInline, ReviewInline]
+
+    def save_formset(self, request, form, formset, change):
+        from django.forms.models import model_to_dict
+
+        from portal.audit import audit_record
+
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            audit_record(
+                actor=request.user, action=self._inline_action(obj, "deleted"), obj=obj,
+                old=model_to_dict(obj),
+            )  # fmt: skip
+            obj.delete()
+        for obj in instances:
+            created = obj.pk is None
+            obj.save()
+            audit_record(
+                actor=request.user,
+                action=self._inline_action(obj, "created" if created else "changed"),
+                obj=obj,
+                new=model_to_dict(obj),
+            )
+        formset.save_m2m()
+
+    @staticmethod
+    def _inline_action(obj, verb):
+        meta = obj._meta
+        return f"{meta.app_label}.{meta.model_name}.{verb}"
+
+
+@admin.register(Offering)
+class OfferingAdmin(ReadOnlyAdmin):
+    list_display = ["name", "school", "kind", "weekday", "start", "end", "capacity", "status"]
+    list_filter = ["status", "kind", "school__district"]
+    search_fields = ["name", "school__name"]
+    list_select_related = ["school"]
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(ReadOnlyAdmin):
+    list_display = ["child", "offering", "status", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["child__name", "offering__name"]
+    list_select_related = ["child", "offering", "offering__school"]

@@ -1,0 +1,213 @@
+"""一校一案: every write of a school's after-school plan for a term.
+
+A school (principal or 教导处) drafts and submits; bureau staff of 课后服务 approve or return
+with a reason, then put the plan in effect and close it. Every move goes through
+``SchoolPlan.TRANSITIONS`` on a locked row and leaves an audit row "afterschool.plan.<verb>"
+in the same transaction.
+"""
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from afterschool.models import WEEKDAY_NAMES, AfterschoolPolicy, SchoolPlan
+from portal.access import BUREAU, SCHOOL, kind_of
+from portal.audit import audit_record, snapshot
+from portal.models import SchoolPeriod, SchoolStaff
+
+Status = SchoolPlan.Status
+PLAN_FIELDS = ["term", "weekdays", "start_time", "end_time", "items"]
+# Only those who answer for the school's plan may write it; other staff read it.
+EDITOR_ROLES = {SchoolStaff.Role.PRINCIPAL, SchoolStaff.Role.ACADEMIC}
+EDITABLE = {Status.DRAFT, Status.RETURNED}
+DECIDE_PERM = "afterschool.change_schoolplan"
+
+
+def may_edit(user, plan: SchoolPlan | None = None) -> bool:
+    """A principal or 教导处 of the plan's school (of their own school for a new plan)."""
+    if kind_of(user) != SCHOOL:
+        return False
+    staff = user.school_staff
+    if staff.role not in EDITOR_ROLES:
+        return False
+    return plan is None or plan.school_id == staff.school_id
+
+
+def may_decide(user) -> bool:
+    return kind_of(user) == BUREAU and user.has_perm(DECIDE_PERM)
+
+
+def weekdays_label(weekdays) -> str:
+    return "、".join(f"周{WEEKDAY_NAMES[d]}" for d in sorted(weekdays))
+
+
+def plan_problems(plan: SchoolPlan, policy: AfterschoolPolicy | None = None) -> dict:
+    """What keeps ``plan`` from being submitted, keyed by field, each message naming the
+    rule and the numbers (5+2: 教育部 2021 年《关于进一步做好中小学生课后服务工作的指导意见》:
+    每周 5 天、每天不少于 2 小时、结束时间与当地正常下班时间相衔接; the numbers are the
+    district's, in AfterschoolPolicy)."""
+    policy = policy or AfterschoolPolicy.current()
+    errors: dict[str, list[str]] = {}
+    days = len(set(plan.weekdays or []))
+    if days < policy.min_days:
+        errors.setdefault("weekdays", []).append(f"每周只安排了{days}天，至少{policy.min_days}天。")
+    minutes = plan.minutes_per_day
+    if minutes < policy.min_minutes_per_day:
+        errors.setdefault("end_time", []).append(
+            f"每天只有{max(minutes, 0)}分钟，至少{policy.min_minutes_per_day}分钟。"
+        )
+    if plan.end_time < policy.off_work_time:
+        errors.setdefault("end_time", []).append(
+            f"{plan.end_time:%H:%M}结束，早于本区下班时间{policy.off_work_time:%H:%M}。"
+        )
+    if not plan.items.strip():
+        errors.setdefault("items", []).append("请填写服务内容。")
+    return errors
+
+
+def _clean_input(*, school, term, weekdays, start_time, end_time) -> list[int]:
+    errors: dict[str, list[str]] = {}
+    days = sorted({int(d) for d in weekdays or []})
+    if not days:
+        errors.setdefault("weekdays", []).append("请选择服务日。")
+    elif days[0] < 0 or days[-1] > 6:
+        errors.setdefault("weekdays", []).append("服务日应为周一至周日。")
+    if term.kind != SchoolPeriod.Kind.TERM or term.district_id != school.district_id:
+        errors.setdefault("term", []).append("请选择本区的学期。")
+    if start_time and end_time and end_time <= start_time:
+        errors.setdefault("end_time", []).append("结束时间应晚于开始时间。")
+    if errors:
+        raise ValidationError(errors)
+    return days
+
+
+def plan_save(
+    *,
+    actor,
+    term: SchoolPeriod,
+    weekdays,
+    start_time: dt.time,
+    end_time: dt.time,
+    items: str = "",
+    plan_id: int | None = None,
+) -> SchoolPlan:
+    """Create the actor's school's plan for ``term``, or change a draft or returned plan."""
+    if not may_edit(actor):
+        raise PermissionDenied
+    school = actor.school_staff.school
+    days = _clean_input(
+        school=school, term=term, weekdays=weekdays, start_time=start_time, end_time=end_time
+    )
+    data = {
+        "term": term, "weekdays": days, "start_time": start_time, "end_time": end_time,
+        "items": (items or "").strip(),
+    }  # fmt: skip
+    try:
+        with transaction.atomic():
+            if plan_id is None:
+                plan = SchoolPlan.objects.create(school=school, **data)
+                old = None
+            else:
+                # the lock keeps a save from racing a submit of the same plan
+                plan = SchoolPlan.objects.select_for_update().get(pk=plan_id)
+                if not may_edit(actor, plan):
+                    raise PermissionDenied
+                if plan.status not in EDITABLE:
+                    raise ValidationError(
+                        {"status": f"方案{plan.get_status_display()}，不能再修改。"}
+                    )
+                old = snapshot(plan, PLAN_FIELDS)
+                for key, value in data.items():
+                    setattr(plan, key, value)
+                plan.save(update_fields=[*PLAN_FIELDS, "updated_at"])
+            audit_record(
+                actor=actor,
+                action="afterschool.plan.created" if old is None else "afterschool.plan.changed",
+                obj=plan,
+                old=old,
+                new=snapshot(plan, PLAN_FIELDS),
+            )
+    except IntegrityError:
+        # as_one_plan_per_term: one plan a school a term
+        raise ValidationError({"term": f"本校已有{term.name}的课后服务方案。"}) from None
+    return plan
+
+
+def _move(*, actor, plan_id: int, to: str, verb: str, before=None, reason: str = ""):
+    to = Status(to)
+    with transaction.atomic():
+        # of=self: lock the plan row only, not the school and term read with it
+        plan = (
+            SchoolPlan.objects.select_for_update(of=("self",))
+            .select_related("school", "term")
+            .get(pk=plan_id)
+        )
+        current = Status(plan.status)
+        if current == to:
+            return plan
+        if to not in SchoolPlan.TRANSITIONS[current]:
+            raise ValidationError(
+                {"status": f"方案当前为“{current.label}”，不能变为“{to.label}”。"}
+            )
+        if before is not None:
+            before(plan)
+        plan.status = to
+        fields = ["status", "updated_at"]
+        if to == Status.RETURNED:
+            plan.return_reason = reason
+            fields.append("return_reason")
+        elif to == Status.SUBMITTED and plan.return_reason:
+            plan.return_reason = ""  # the reason stays in the audit row of the return
+            fields.append("return_reason")
+        plan.save(update_fields=fields)
+        new = {"status": to}
+        if reason:
+            new["reason"] = reason
+        audit_record(
+            actor=actor,
+            action=f"afterschool.plan.{verb}",
+            obj=plan,
+            old={"status": current},
+            new=new,
+        )
+    return plan
+
+
+def plan_submit(*, actor, plan_id: int) -> SchoolPlan:
+    """Submit to the bureau; refused, with the rules it misses, when short of 5+2."""
+
+    def check(plan):
+        if not may_edit(actor, plan):
+            raise PermissionDenied
+        problems = plan_problems(plan)
+        if problems:
+            raise ValidationError(problems)
+
+    return _move(actor=actor, plan_id=plan_id, to=Status.SUBMITTED, verb="submitted", before=check)
+
+
+def _require_decider(actor):
+    if not may_decide(actor):
+        raise PermissionDenied
+
+
+def plan_decide(*, actor, plan_id: int, approve: bool, reason: str = "") -> SchoolPlan:
+    """Approve, or return with a reason the school reads."""
+    _require_decider(actor)
+    if approve:
+        return _move(actor=actor, plan_id=plan_id, to=Status.APPROVED, verb="approved")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "退回方案时必须说明原因。"})
+    return _move(actor=actor, plan_id=plan_id, to=Status.RETURNED, verb="returned", reason=reason)
+
+
+def plan_start(*, actor, plan_id: int) -> SchoolPlan:
+    _require_decider(actor)
+    return _move(actor=actor, plan_id=plan_id, to=Status.IN_EFFECT, verb="started")
+
+
+def plan_close(*, actor, plan_id: int) -> SchoolPlan:
+    _require_decider(actor)
+    return _move(actor=actor, plan_id=plan_id, to=Status.CLOSED, verb="closed")
