@@ -42,6 +42,16 @@ def _classes_by_id(ids):
     }
 
 
+def _per_class(rows, message):
+    """A finding per aggregated row, about its class: ``message(school_class, row)``."""
+    by_id = _classes_by_id([r["pk"] for r in rows])
+    for row in rows:
+        school_class = by_id[row["pk"]]
+        yield Found(subject=school_class, school=school_class.school,
+                    message=f"{school_class.school.name}{school_class} "
+                    + message(row))  # fmt: skip
+
+
 def _all_classes():
     return SchoolClass.objects.all()
 
@@ -67,15 +77,9 @@ def over_limit_published(for_date, classes):
         .annotate(total=Sum("homework__minutes"), limit=_limit_expr(policy, "grade"))
         .filter(total__gt=F("limit"))
     )
-    by_id = _classes_by_id([r["pk"] for r in rows])
-    for row in rows:
-        school_class = by_id[row["pk"]]
-        yield Found(
-            subject=school_class,
-            school=school_class.school,
-            message=f"{school_class.school.name}{school_class} {for_date} 公示书面作业共 "
-            f"{row['total']} 分钟，超过 {row['limit']} 分钟上限。",
-        )
+    yield from _per_class(
+        rows, lambda r: f"{for_date} 公示书面作业共 {r['total']} 分钟，超过 {r['limit']} 分钟上限。"
+    )
 
 
 @register(
@@ -99,15 +103,13 @@ def over_limit_reported(for_date, classes):
         )
         .filter(reports__gte=policy.min_reports, average__gt=F("limit"))
     )
-    by_id = _classes_by_id([r["pk"] for r in rows])
-    for row in rows:
-        school_class = by_id[row["pk"]]
-        yield Found(
-            subject=school_class,
-            school=school_class.school,
-            message=f"{school_class.school.name}{school_class} {for_date} 家长反馈平均用时 "
-            f"{row['average']:.0f} 分钟（{row['reports']} 份），超过 {row['limit']} 分钟上限。",
-        )
+    yield from _per_class(
+        rows,
+        lambda r: (
+            f"{for_date} 家长反馈平均用时 {r['average']:.0f} 分钟（{r['reports']} 份），"
+            f"超过 {r['limit']} 分钟上限。"
+        ),
+    )
 
 
 @register(
@@ -163,12 +165,9 @@ def written_in_grades_1_2(for_date, classes):
         .values("pk")
         .annotate(total=Sum("homework__minutes"))
     )
-    by_id = _classes_by_id([r["pk"] for r in rows])
-    for row in rows:
-        school_class = by_id[row["pk"]]
-        yield Found(
-            subject=school_class,
-            school=school_class.school,
-            message=f"{school_class.school.name}{school_class} {for_date} 布置了家庭书面作业 "
-            f"{row['total']} 分钟（一、二年级不布置家庭书面作业）。",
-        )
+    yield from _per_class(
+        rows,
+        lambda r: (
+            f"{for_date} 布置了家庭书面作业 {r['total']} 分钟（一、二年级不布置家庭书面作业）。"
+        ),
+    )
