@@ -18,7 +18,7 @@ def test_a_parent_takes_the_last_place_and_the_next_one_waits(world, live_server
     offering(world.school_a, capacity=1, name="趣味编程")
     (first, _c1), (second, _c2) = family(world.class_a, 2)
     for user, expected in [(first, "已报名"), (second, "已进入候补，第 1 位")]:
-        context = browser.new_context(viewport={"width": 390, "height": 844})
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
         page = context.new_page()
         _login(page, live_server.url, user.username)
         page.get_by_role("link", name="课后服务选课").click()

@@ -36,7 +36,9 @@ def test_a_teacher_publishes_until_the_limit_and_a_parent_reads_the_board(world,
 
     # a parent on a phone opens the class board from the QR link
     board = board_for(grade4)
-    parent = page.context.browser.new_context(viewport={"width": 390, "height": 844})
+    parent = page.context.browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN"
+    )
     phone = parent.new_page()
     phone.goto(f"{live_server.url}/h/{board.token}/?date={DAY.isoformat()}")
     text = phone.get_by_test_id("board").inner_text()

@@ -19,7 +19,11 @@ def test_the_home_page_is_chinese_and_phone_sized(client):
 
 def test_english_is_available_through_i18n(client):
     response = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en")
-    assert '<html lang="en">' in response.content.decode()
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert "Double Reduction Portal" in html and "Training institution search" in html
+    chinese = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "双减工作平台" in chinese and "Double Reduction Portal" not in chinese
 
 
 def test_the_admin_speaks_chinese(client):
