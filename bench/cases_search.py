@@ -9,12 +9,10 @@ both measured in this run. The target (issue 6) is a p95 of at most 100 ms.
 """
 
 import argparse
-import os
 import random
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,34 +32,7 @@ FILTERED = [
 ]
 
 
-def _setup_database():
-    from portal.embedded import Services
-
-    services = Services()
-    os.environ.update(services.start())
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    bench_db = (parts.path.lstrip("/") or "portal") + "_bench"
-    import psycopg2
-
-    admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    conn = psycopg2.connect(admin)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname=%s", [bench_db])
-        if not cur.fetchone():
-            cur.execute(f'CREATE DATABASE "{bench_db}"')
-    conn.close()
-    os.environ["DATABASE_URL"] = urlunsplit(
-        (parts.scheme, parts.netloc, f"/{bench_db}", parts.query, "")
-    )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return services
+from _common import setup_bench_database  # noqa: E402
 
 
 def _fill(target: int):
@@ -191,7 +162,7 @@ def main():
     parser.add_argument("--cases", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    services = _setup_database()
+    services = setup_bench_database()
     try:
         total = _fill(args.cases)
         from django.db import connection

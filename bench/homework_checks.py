@@ -21,12 +21,10 @@ rules, which writes the Finding rows. Targets (the issue): the set-based checks 
 
 import argparse
 import datetime as dt
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,35 +49,7 @@ RULES = [
 NAIVE_MEASURE_LIMIT = 300  # seconds: beyond this the naive loop is extrapolated, not run
 
 
-def _setup_database():
-    from portal.embedded import Services
-
-    services = Services()
-    os.environ.update(services.start())
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    bench_db = (parts.path.lstrip("/") or "portal") + "_bench"
-    import psycopg2
-
-    admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    conn = psycopg2.connect(admin)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname=%s", [bench_db])
-        if not cur.fetchone():
-            cur.execute(f'CREATE DATABASE "{bench_db}"')
-    conn.close()
-    os.environ["DATABASE_URL"] = urlunsplit(
-        (parts.scheme, parts.netloc, f"/{bench_db}", parts.query, "")
-    )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return services
-
+from _common import setup_bench_database  # noqa: E402
 
 # --- the data ------------------------------------------------------------------------------
 
@@ -414,7 +384,7 @@ def main():
     fractions = sorted({float(f) for f in args.fraction.split(",") if f.strip()})
     if not fractions or not all(0 < f <= 1 for f in fractions):
         parser.error("fractions must be in (0, 1]")
-    services = _setup_database()
+    services = setup_bench_database()
     try:
         return _bench(args, fractions)
     finally:

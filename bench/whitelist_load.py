@@ -41,7 +41,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -104,35 +104,7 @@ QUERIES = [
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
-def _setup_database():
-    from portal.embedded import Services
-
-    services = Services()
-    os.environ.update(services.start())
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    bench_db = (parts.path.lstrip("/") or "portal") + "_bench"
-    import psycopg2
-
-    admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    conn = psycopg2.connect(admin)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname=%s", [bench_db])
-        if not cur.fetchone():
-            cur.execute(f'CREATE DATABASE "{bench_db}"')
-    conn.close()
-    os.environ["DATABASE_URL"] = urlunsplit(
-        (parts.scheme, parts.netloc, f"/{bench_db}", parts.query, "")
-    )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return services
-
+from _common import setup_bench_database  # noqa: E402
 
 # --- the data set -------------------------------------------------------------------------
 
@@ -730,7 +702,7 @@ def main():
         sys.exit(f"{WRK} is missing: apt-get install wrk")
     # a SIGTERM unwinds like Ctrl-C, so gunicorn and the embedded servers are stopped
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    services = _setup_database()
+    services = setup_bench_database()
     try:
         t0 = time.perf_counter()
         fill = _fill(args.institutions, args.courses)

@@ -29,7 +29,7 @@ def items_for(school_class, dates):
         HomeworkItem.objects.filter(
             school_class=school_class, date__in=list(dates), status=HomeworkItem.Status.PUBLISHED
         )
-        .select_related("published_by")
+        .select_related("published_by", "school_class")
         .order_by("date", "subject", "id")
     )
 
@@ -85,6 +85,6 @@ def items_for_range(school_class, start, end):
             school_class=school_class, date__range=(start, end),
             status=HomeworkItem.Status.PUBLISHED,
         )
-        .select_related("published_by")
+        .select_related("published_by", "school_class")
         .order_by("date", "subject", "id")
     )  # fmt: skip

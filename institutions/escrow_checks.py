@@ -57,18 +57,27 @@ def fees_not_supervised(for_date, institutions):
     over=lambda: SupervisedAccount.objects.filter(kind=SupervisedAccount.Kind.ESCROW, active=True),
 )
 def escrow_balance_short(for_date, accounts):
+    yield from _short(
+        accounts,
+        lambda state, inst: (
+            f"{inst.name}托管账户余额 {state.have} 元，低于未消课金额 "
+            f"{state.need} 元（{LEVEL_NAME[state.level]}，差 {state.need - state.have} 元）。"
+        ),
+    )
+
+
+def _short(accounts, message):
+    """A finding per account in a yellow or red state (escrow.account_states decides)."""
     policy = EscrowPolicy.current()
     for state in escrow.account_states(accounts.select_related("institution"), policy):
-        if not state.level:
-            continue
-        institution = state.account.institution
-        yield Found(
-            subject=state.account,
-            institution_id=institution.pk,
-            severity=SEVERITY[state.level],
-            message=f"{institution.name}托管账户余额 {state.have} 元，低于未消课金额 "
-            f"{state.need} 元（{LEVEL_NAME[state.level]}，差 {state.need - state.have} 元）。",
-        )
+        if state.level:
+            institution = state.account.institution
+            yield Found(
+                subject=state.account,
+                institution_id=institution.pk,
+                severity=SEVERITY[state.level],
+                message=message(state, institution),
+            )
 
 
 @register(
@@ -80,18 +89,13 @@ def escrow_balance_short(for_date, accounts):
 def deposit_short(for_date, accounts):
     # The deposit follows the institution's scale (EscrowPolicy: 每生金额 × 学员规模, at
     # least the floor), so it falls short when the institution grows, too.
-    policy = EscrowPolicy.current()
-    for state in escrow.account_states(accounts.select_related("institution"), policy):
-        if not state.level:
-            continue
-        institution = state.account.institution
-        yield Found(
-            subject=state.account,
-            institution_id=institution.pk,
-            severity=SEVERITY[state.level],
-            message=f"{institution.name}风险保证金 {state.have} 元，低于按在训学员"
-            f"{institution.scale}人应缴的 {state.need} 元（{LEVEL_NAME[state.level]}）。",
-        )
+    yield from _short(
+        accounts,
+        lambda state, inst: (
+            f"{inst.name}风险保证金 {state.have} 元，低于按在训学员"
+            f"{inst.scale}人应缴的 {state.need} 元（{LEVEL_NAME[state.level]}）。"
+        ),
+    )
 
 
 @register(

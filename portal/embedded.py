@@ -69,8 +69,8 @@ class EmbeddedPostgres:
         # the data folder stays for the next start.
         self.server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
         admin_uri = self.server.get_uri()
-        _ensure_database(admin_uri, DATABASE_NAME)
-        return _with_database(admin_uri, DATABASE_NAME)
+        ensure_database(admin_uri, DATABASE_NAME)
+        return with_database(admin_uri, DATABASE_NAME)
 
     def stop(self):
         if self.server is not None:
@@ -78,12 +78,12 @@ class EmbeddedPostgres:
             self.server = None
 
 
-def _with_database(uri: str, name: str) -> str:
+def with_database(uri: str, name: str) -> str:
     parts = urlsplit(uri)
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
 
 
-def _ensure_database(admin_uri: str, name: str):
+def ensure_database(admin_uri: str, name: str):
     import psycopg2
 
     conn = psycopg2.connect(admin_uri)

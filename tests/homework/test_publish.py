@@ -170,3 +170,19 @@ def test_the_class_list_runs_a_fixed_number_of_queries(
     client.get(url)
     with django_assert_num_queries(5):  # session, user, school_staff, policy, classes
         assert client.get(url).status_code == 200
+
+
+def test_the_day_page_runs_a_fixed_number_of_queries(
+    world, grade4, client_for, django_assert_num_queries
+):
+    for subject in ["语文", "数学", "英语"]:
+        publish(world.teacher_a, grade4, subject=subject, minutes=5)
+    c = client_for(world.teacher_a)
+    url = reverse("homework:day", args=[grade4.pk, DAY.isoformat()])
+    c.get(url)
+    # session, user, staff, class, policy, items (with their class), day total
+    with django_assert_num_queries(7):
+        assert c.get(url).status_code == 200
+    publish(world.teacher_a, grade4, subject="科学", minutes=5)
+    with django_assert_num_queries(7):
+        c.get(url)
