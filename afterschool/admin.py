@@ -8,19 +8,32 @@ from django.contrib import admin
 
 from afterschool.models import (
     AfterschoolPolicy,
+    Attendance,
+    Bill,
     Enrolment,
+    FeeEntry,
+    FeeRule,
+    FeeTransaction,
+    Lesson,
     Offering,
+    Payment,
+    PaymentEvent,
     Provider,
     ProviderContract,
     ProviderReview,
+    Rating,
     SchoolPlan,
+    Settlement,
+    TermSurvey,
+    Waiver,
 )
 from portal.admin import AuditedAdmin, PolicyAdmin, ReadOnlyAdmin
 
 
 @admin.register(AfterschoolPolicy)
 class AfterschoolPolicyAdmin(PolicyAdmin):
-    list_display = ["__str__", "min_days", "min_minutes_per_day", "off_work_time"]
+    list_display = ["__str__", "min_days", "min_minutes_per_day", "off_work_time",
+                    "teacher_subsidy_floor"]  # fmt: skip
 
 
 @admin.register(SchoolPlan)
@@ -99,3 +112,99 @@ class EnrolmentAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     search_fields = ["child__name", "offering__name"]
     list_select_related = ["child", "offering", "offering__school"]
+
+
+@admin.register(FeeRule)
+class FeeRuleAdmin(AuditedAdmin):
+    """Each school's billing and refund rule (a school without one: monthly, refund of
+    lessons not held and on leave, 10 days to pay, 50元 subsidy)."""
+
+    list_display = ["school", "period", "refund", "due_days", "subsidy_per_lesson"]
+    list_filter = ["period", "refund", "school__district"]
+    search_fields = ["school__name"]
+    list_select_related = ["school"]
+    autocomplete_fields = ["school"]
+
+
+@admin.register(Bill)
+class BillAdmin(ReadOnlyAdmin):
+    """Bills, payments and the ledger are written by their services only (afterschool.fees,
+    afterschool.payments); here they are read."""
+
+    list_display = ["child", "school", "period_start", "period_end", "amount", "status", "due_on"]
+    list_filter = ["status", "kind", "school__district"]
+    search_fields = ["child__name", "school__name"]
+    list_select_related = ["child", "school"]
+    date_hierarchy = "period_start"
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "provider", "amount", "status", "created_at", "paid_at"]
+    list_filter = ["status", "provider"]
+    search_fields = ["reference", "note"]
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(ReadOnlyAdmin):
+    list_display = ["provider", "event_id", "payment", "outcome", "received_at"]
+    list_filter = ["provider", "outcome"]
+    search_fields = ["event_id"]
+
+
+class FeeEntryInline(admin.TabularInline):
+    model = FeeEntry
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["account", "amount"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FeeTransaction)
+class FeeTransactionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "school", "bill", "created_at", "memo"]
+    list_filter = ["kind"]
+    list_select_related = ["school", "bill"]
+    inlines = [FeeEntryInline]
+
+
+@admin.register(Settlement)
+class SettlementAdmin(ReadOnlyAdmin):
+    list_display = ["school", "term", "fees", "providers", "subsidies", "pool", "posted_at"]
+    list_select_related = ["school", "term"]
+
+
+@admin.register(Waiver)
+class WaiverAdmin(ReadOnlyAdmin):
+    list_display = ["child", "term", "percent", "reason", "created_at"]
+    list_select_related = ["child", "term"]
+
+
+@admin.register(Lesson)
+class LessonAdmin(ReadOnlyAdmin):
+    list_display = ["offering", "date", "status", "teacher_in_at", "teacher_out_at"]
+    list_filter = ["status", "offering__school__district"]
+    list_select_related = ["offering"]
+    date_hierarchy = "date"
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(ReadOnlyAdmin):
+    list_display = ["lesson", "child", "mark", "recorded_at"]
+    list_filter = ["mark"]
+    list_select_related = ["lesson__offering", "child"]
+
+
+@admin.register(Rating)
+class RatingAdmin(ReadOnlyAdmin):
+    list_display = ["offering", "stars", "at"]
+    list_select_related = ["offering"]
+
+
+@admin.register(TermSurvey)
+class TermSurveyAdmin(ReadOnlyAdmin):
+    list_display = ["school", "term", "answer", "at"]
+    list_filter = ["answer"]
+    list_select_related = ["school", "term"]

@@ -2,9 +2,18 @@
 
 import logging
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 
-from afterschool.models import Offering, Provider, ProviderReview, SchoolPlan
+from afterschool.models import (
+    AfterschoolPolicy,
+    Bill,
+    Enrolment,
+    FeeRule,
+    Offering,
+    Provider,
+    ProviderReview,
+    SchoolPlan,
+)
 from afterschool.providers import review_due_since
 from portal.compliance import Found, register
 from portal.models import District, Finding, School
@@ -83,4 +92,65 @@ def exited_on_menu(for_date, offerings):
             school=offering.school,
             message=f"{offering.school.name}的课程“{offering.name}”仍开放报名，"
             f"但提供机构{provider.name}已{provider.get_status_display()}。",
+        )
+
+
+@register(
+    "afterschool.offering.over_capacity",
+    title="课后服务课程报名人数超过名额",
+    severity=Finding.Severity.SERIOUS,
+    over=lambda: Offering.objects.all(),
+)
+def over_capacity(for_date, offerings):
+    rows = (
+        offerings.filter(status=Offering.Status.PUBLISHED)
+        .annotate(taken=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.ENROLLED)))
+        .filter(taken__gt=F("capacity"))
+        .select_related("school")
+    )
+    for offering in rows:
+        yield Found(
+            subject=offering,
+            school=offering.school,
+            message=f"{offering.school.name}的课程“{offering.name}”已报名{offering.taken}人，"
+            f"超过名额{offering.capacity}人。",
+        )
+
+
+@register(
+    "afterschool.school.subsidy_under_floor",
+    title="教师课后服务课时补助低于标准",
+    severity=Finding.Severity.WARNING,
+)
+def subsidy_under_floor(for_date):
+    floor = AfterschoolPolicy.current().teacher_subsidy_floor
+    for rule in FeeRule.objects.filter(subsidy_per_lesson__lt=floor).select_related("school"):
+        yield Found(
+            subject=rule.school,
+            school=rule.school,
+            message=f"{rule.school.name}的教师课时补助为每课时{rule.subsidy_per_lesson}元，"
+            f"低于本区标准{floor}元。",
+        )
+
+
+@register(
+    "afterschool.bill.overdue",
+    title="课后服务账单逾期未缴",
+    severity=Finding.Severity.INFO,
+    over=lambda: School.objects.all(),
+)
+def bills_overdue(for_date, schools):
+    rows = (
+        Bill.objects.filter(school__in=schools, status=Bill.Status.OPEN, due_on__lt=for_date)
+        .values("school_id")
+        .annotate(n=Count("pk"), total=Sum("amount"), oldest=Min("due_on"))
+    )
+    names = dict(schools.values_list("pk", "name"))
+    for row in rows:
+        school = School(pk=row["school_id"], name=names[row["school_id"]])
+        yield Found(
+            subject=school,
+            school=school,
+            message=f"{school.name}有{row['n']}张课后服务账单逾期未缴，共{row['total']}元，"
+            f"最早{row['oldest']}到期。",
         )

@@ -9,6 +9,8 @@ real connections, with a control test that shows the race when the lock is off.
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from afterschool import fees
+from afterschool.lessons import lessons_generate
 from afterschool.models import WEEKDAY_NAMES, Enrolment, Offering, SchoolPlan
 from portal.audit import audit_record
 from portal.models import Child
@@ -66,8 +68,8 @@ def enrol(*, user, child_id: int, offering_id: int, lock: bool = True) -> Enrolm
     with transaction.atomic():
         offerings = Offering.objects.all()
         if lock:
-            offerings = offerings.select_for_update()
-        offering = offerings.get(pk=offering_id)
+            offerings = offerings.select_for_update(of=("self",))
+        offering = offerings.select_related("plan__term").get(pk=offering_id)
         live = (
             Enrolment.objects.filter(offering=offering, child=child)
             .exclude(status=Enrolment.Status.WITHDRAWN)
@@ -92,6 +94,8 @@ def enrol(*, user, child_id: int, offering_id: int, lock: bool = True) -> Enrolm
             obj=enrolment,
             new={"offering": offering.pk, "child": child.pk},
         )
+        if status == Enrolment.Status.ENROLLED:  # a waiting place is never billed
+            fees.bill_on_enrolment(enrolment, offering, actor=user)
     return enrolment
 
 
@@ -110,8 +114,9 @@ def waiting_position(enrolment: Enrolment) -> int | None:
 
 
 def withdraw(*, user, enrolment_id: int) -> Enrolment:
-    """A parent withdraws their child; a freed place goes to the first on the waiting list.
-    (The refund under the school's rule comes with the fees, not built yet.)"""
+    """A parent withdraws their child; a freed place goes to the first on the waiting list,
+    an open bill is reissued for the lessons already held, a paid one refunded for the
+    lessons from today (afterschool.fees.on_withdrawal)."""
     parent = getattr(user, "parent", None)
     if parent is None:
         raise PermissionDenied
@@ -119,7 +124,9 @@ def withdraw(*, user, enrolment_id: int) -> Enrolment:
         offering_id = Enrolment.objects.values_list("offering_id", flat=True).get(pk=enrolment_id)
         Offering.objects.select_for_update().get(pk=offering_id)  # lock order: offering first
         enrolment = (
-            Enrolment.objects.select_for_update().select_related("child").get(pk=enrolment_id)
+            Enrolment.objects.select_for_update(of=("self",))
+            .select_related("child", "offering__plan__term")
+            .get(pk=enrolment_id)
         )
         if not enrolment.child.parents.filter(pk=parent.pk).exists():
             raise PermissionDenied
@@ -132,13 +139,14 @@ def withdraw(*, user, enrolment_id: int) -> Enrolment:
             actor=user, action="afterschool.enrolment.withdrawn", obj=enrolment, old={"status": was}
         )
         if was == Enrolment.Status.ENROLLED:
+            fees.on_withdrawal(enrolment, actor=user)
             _promote(offering_id, actor=user)
     return enrolment
 
 
 def _promote(offering_id: int, *, actor) -> Enrolment | None:
     """Move the first waiting child up, in the order they asked (inside the offering lock)."""
-    offering = Offering.objects.get(pk=offering_id)
+    offering = Offering.objects.select_related("plan__term").get(pk=offering_id)
     taken = Enrolment.objects.filter(offering=offering, status=Enrolment.Status.ENROLLED).count()
     if taken >= offering.capacity:
         return None
@@ -159,6 +167,7 @@ def _promote(offering_id: int, *, actor) -> Enrolment | None:
         old={"status": "waiting"},
         new={"status": "enrolled"},
     )
+    fees.bill_on_enrolment(first, offering, actor=actor)
     return first
 
 
@@ -186,5 +195,8 @@ def offering_publish(*, user, offering_id: int) -> Offering:
             return offering
         offering.status = Offering.Status.PUBLISHED
         offering.save(update_fields=["status"])
-        audit_record(actor=user, action="afterschool.offering.published", obj=offering)
+        created, note = lessons_generate(offering)
+        audit_record(actor=user, action="afterschool.offering.published", obj=offering,
+                     new={"lessons": created, "note": note})  # fmt: skip
+    offering.lessons_note = note
     return offering

@@ -263,3 +263,22 @@ class Enrolment(models.Model):
 
     def __str__(self):
         return f"{self.child} → {self.offering} ({self.get_status_display()})"
+
+
+from afterschool.fee_models import (  # noqa: E402,F401  (one app, models split in modules)
+    Bill,
+    FeeEntry,
+    FeeRule,
+    FeeTransaction,
+    Payment,
+    PaymentEvent,
+    Settlement,
+    Waiver,
+)
+from afterschool.lesson_models import (  # noqa: E402,F401
+    Attendance,
+    AttendanceChange,
+    Lesson,
+    Rating,
+    TermSurvey,
+)

@@ -1,0 +1,278 @@
+"""Fees for parents (bills, paying, receipts), school staff (bills, waivers, bank transfers,
+refunds, settlement) and the payment providers' callback."""
+
+import datetime as dt
+import io
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from afterschool import fees, payments
+from afterschool.models import Bill, Payment, Settlement, Waiver
+from portal.access import PARENT, SCHOOL, get_scoped_or_404, scope
+from portal.models import Child, SchoolPeriod
+from portal.views import for_kind
+
+
+def _error(request, exc):
+    for msg in getattr(exc, "messages", [str(exc)]):
+        messages.error(request, msg)
+
+
+# --- parents --------------------------------------------------------------------------------
+
+
+@for_kind(PARENT)
+def bills(request):
+    rows = (
+        scope(Bill.objects.all(), request.user)
+        .select_related("child", "enrolment__offering")
+        .prefetch_related("payments")
+        .order_by("-period_start", "child__name", "id")
+    )
+    return render(
+        request, "afterschool/bills.html", {"bills": rows, "providers": payments.PROVIDERS}
+    )
+
+
+@require_POST
+@for_kind(PARENT)
+def bill_pay(request, pk):
+    bill = get_scoped_or_404(Bill.objects.all(), request.user, pk=pk)
+    provider = request.POST.get("provider", "sandbox")
+    try:
+        payment = payments.payment_start(user=request.user, bill_id=bill.pk, provider=provider)
+    except ValidationError as exc:
+        _error(request, exc)
+        return redirect("afterschool:bills")
+    return redirect(payments.PROVIDERS[provider].begin(payment))
+
+
+def _parent_payment(request, reference) -> Payment:
+    return get_scoped_or_404(
+        Payment.objects.select_related("bill__child", "bill__enrolment__offering", "bill__school"),
+        request.user,
+        reference=reference,
+    )
+
+
+@for_kind(PARENT)
+def sandbox_pay(request, reference):
+    """The sandbox gateway's hosted page: stands for the payment provider's own site."""
+    payment = _parent_payment(request, reference)
+    if payment.provider != payments.SandboxGateway.code:
+        raise Http404
+    if request.method == "POST" and payment.status == Payment.Status.PENDING:
+        gateway = payments.PROVIDERS["sandbox"]
+        status = "paid" if request.POST.get("action") == "pay" else "failed"
+        body, signature = gateway.notification(payment, status=status)
+        payments.notify("sandbox", body, signature)  # as the gateway's callback would
+        return redirect("afterschool:receipt", reference=payment.reference)
+    return render(request, "afterschool/sandbox_pay.html", {"payment": payment})
+
+
+@for_kind(PARENT)
+def receipt(request, reference):
+    payment = _parent_payment(request, reference)
+    return render(request, "afterschool/receipt.html", {"payment": payment, "bill": payment.bill})
+
+
+@csrf_exempt
+@require_POST
+def notify(request, provider):
+    """The providers' server-to-server callback: trusted only by its signature."""
+    try:
+        event = payments.notify(provider, request.body, request.headers.get("X-Signature", ""))
+    except payments.InvalidNotification as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    return HttpResponse(f"ok {event.outcome}", content_type="text/plain; charset=utf-8")
+
+
+# --- school staff ------------------------------------------------------------------------------
+
+
+def _fee_staff(request):
+    try:
+        return fees.fee_staff(request.user)
+    except PermissionDenied:
+        raise PermissionDenied from None
+
+
+@for_kind(SCHOOL)
+def fee_desk(request):
+    """收费管理: issue a period's bills, confirm bank transfers, waivers, refunds."""
+    staff = _fee_staff(request)
+    action = request.POST.get("action") if request.method == "POST" else None
+    try:
+        if action == "issue":
+            start = dt.date.fromisoformat(request.POST.get("period_start", ""))
+            n = fees.bills_issue(actor=request.user, period_start=start)
+            messages.success(request, f"已开具 {n} 张账单。")
+        elif action == "confirm":
+            payments.offline_confirm(
+                actor=request.user,
+                bill_id=int(request.POST["bill"]),
+                bank_reference=request.POST.get("bank_reference", ""),
+                amount=request.POST.get("amount", ""),
+            )
+            messages.success(request, "已确认到账。")
+        elif action == "waiver":
+            fees.waiver_set(
+                actor=request.user,
+                child_id=int(request.POST.get("child") or 0),
+                term_id=int(request.POST.get("term") or 0),
+                percent=int(request.POST.get("percent") or 0),
+                reason=request.POST.get("reason", ""),
+            )
+            messages.success(request, "已设置减免。")
+        elif action == "refunds":
+            n, total = fees.refunds_run(actor=request.user)
+            messages.success(request, f"已按本校退费规则退费 {n} 笔，共 {total} 元。")
+        elif action == "cancel":
+            fees.bill_cancel(
+                actor=request.user,
+                bill_id=int(request.POST["bill"]),
+                reason=request.POST.get("reason", ""),
+            )
+            messages.success(request, "账单已作废，已缴费用已退回。")
+        if action:
+            return redirect("afterschool:fees")
+    except ValidationError as exc:
+        _error(request, exc)
+    except (ValueError, KeyError):
+        messages.error(request, "请检查填写的日期、金额和编号。")
+    school = staff.school
+    listing = (
+        Bill.objects.filter(school=school)
+        .select_related("child__school_class", "enrolment__offering")
+        .order_by("-period_start", "status", "child__name")[:300]
+    )
+    return render(
+        request,
+        "afterschool/fees.html",
+        {
+            "school": school,
+            "bills": listing,
+            "rule": fees.rule_for(school.pk),
+            "waivers": Waiver.objects.filter(child__school=school).select_related("child", "term"),
+            "children": Child.objects.filter(school=school).select_related("school_class"),
+            "terms": SchoolPeriod.objects.filter(district_id=school.district_id, kind="term"),
+            "post": request.POST if action else {},
+        },
+    )
+
+
+def _term(request, school):
+    terms = SchoolPeriod.objects.filter(district_id=school.district_id, kind="term")
+    term_id = request.GET.get("term") or request.POST.get("term")
+    if term_id:
+        return terms.filter(pk=term_id).first() or terms.none().first(), terms
+    return terms.order_by("-start").first(), terms
+
+
+@for_kind(SCHOOL)
+def settlement(request):
+    staff = _fee_staff(request)
+    term, terms = _term(request, staff.school)
+    if term is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            fees.settlement_post(actor=request.user, term_id=term.pk)
+            messages.success(request, "学期结算已入账。")
+        except ValidationError as exc:
+            _error(request, exc)
+        except PermissionDenied:
+            messages.error(request, "学期结算须由校长确认。")
+        return redirect(f"{request.path}?term={term.pk}")
+    report = fees.settlement_report(staff.school, term)
+    posted = Settlement.objects.filter(school=staff.school, term=term).first()
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            settlement_xlsx(report, posted),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="settlement-{term.pk}.xlsx"'
+        return response
+    return render(
+        request,
+        "afterschool/settlement.html",
+        {
+            "report": report,
+            "posted": posted,
+            "term": term,
+            "terms": terms,
+        },
+    )
+
+
+def settlement_xlsx(report: fees.SettlementReport, posted: Settlement | None) -> bytes:
+    """The settlement as a workbook: a summary that balances to the fee, then each bill, each
+    provider, each teacher, and the teachers' subsidies by month (reported monthly)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "汇总"
+    title = f"{report.school.name} {report.term.name} 课后服务结算"
+    ws.append([title + ("（已入账）" if posted else "（试算）")])
+    ws["A1"].font = Font(bold=True, size=14)
+    totals = posted or report
+    fees_total = posted.fees if posted else report.fees
+    rows = [
+        ("实际消费的费用", fees_total),
+        ("第三方机构结算", posted.providers if posted else report.provider_total),
+        ("教师课时补助", posted.subsidies if posted else report.subsidy_total),
+        ("计入绩效工资（负数为需财政奖补）", totals.pool),
+    ]
+    for label, value in rows:
+        ws.append([label, float(value)])
+    ws.append(
+        [
+            "核对：机构 + 补助 + 绩效 − 费用",
+            float(rows[1][1] + rows[2][1] + rows[3][1] - fees_total),
+        ]
+    )
+    bills_ws = wb.create_sheet("账单")
+    bills_ws.append(
+        ["学生", "课程", "计费期间", "课次", "应收", "减免", "实收", "已缴", "已退", "消费"]
+    )
+    for bill, paid, refunded, consumed in report.bills:
+        bills_ws.append(
+            [
+                bill.child.name,
+                bill.enrolment.offering.name,
+                f"{bill.period_start}～{bill.period_end}",
+                bill.lessons,
+                float(bill.gross),
+                float(bill.waived),
+                float(bill.amount),
+                float(paid),
+                float(refunded),
+                float(consumed),
+            ]
+        )
+    prov = wb.create_sheet("第三方机构")
+    prov.append(["机构", "实际交付课次（人·课时）", "结算金额"])
+    for provider, row in report.providers.items():
+        prov.append([provider.name, row["lessons"], float(row["amount"])])
+    teach = wb.create_sheet("教师补助")
+    teach.append(["教师", "课时", f"补助（{report.rate} 元/课时）"])
+    for teacher, row in report.teachers.items():
+        teach.append([teacher.name, row["lessons"], float(row["amount"])])
+    month = wb.create_sheet("补助月报")
+    month.append(["月份", "教师", "补助"])
+    for key, per in report.monthly.items():
+        for teacher, amount in per.items():
+            month.append([key, teacher.name, float(amount)])
+    for sheet in wb.worksheets:
+        for cell in sheet[1 if sheet is not ws else 2]:
+            cell.font = Font(bold=True)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

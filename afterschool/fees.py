@@ -1,0 +1,634 @@
+"""Every write of after-school fees: bills, waivers, refunds and the term-end settlement.
+
+Rules of this module (the same as the institutions' escrow, on the shared portal/ledger.py)
+  * Money moves only through the fee ledger; what a bill has received, refunded and settled
+    is read from its account ``family:bill:<id>``, never kept in a column.
+  * Lock order: Offering (enrolment and withdrawal only), then Bill, then Payment rows; one
+    bill at a time. Inside the bill lock, after posting, the bill's account may reach zero
+    and never turn positive (nothing goes out that did not come in).
+  * Bills cover one month of a term, or the term (FeeRule.period), never across terms: the
+    periods are cut from the term's own dates.
+  * A waiting-list place is never billed; a bill is issued when a place is taken.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from afterschool.models import (
+    AfterschoolPolicy,
+    Attendance,
+    Bill,
+    Enrolment,
+    FeeEntry,
+    FeeRule,
+    FeeTransaction,
+    Lesson,
+    Offering,
+    Settlement,
+    Waiver,
+)
+from portal import ledger
+from portal.access import SCHOOL, kind_of
+from portal.audit import audit_record
+from portal.models import Child, School, SchoolPeriod, SchoolStaff
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+LOCK_TIMEOUT = "5s"
+Kind = FeeTransaction.Kind
+FEE_ROLES = {SchoolStaff.Role.PRINCIPAL, SchoolStaff.Role.ACADEMIC}
+
+
+def _lock_timeout():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+
+
+def fee_staff(user) -> SchoolStaff:
+    """The principal or 教导处 who run the school's fees (not every teacher)."""
+    if kind_of(user) != SCHOOL or user.school_staff.role not in FEE_ROLES:
+        raise PermissionDenied
+    return user.school_staff
+
+
+def rule_for(school_id: int) -> FeeRule:
+    return FeeRule.objects.filter(school_id=school_id).first() or FeeRule(school_id=school_id)
+
+
+def cash_account(school_id: int) -> str:
+    return f"cash:school:{school_id}"
+
+
+def held(bill: Bill) -> Decimal:
+    """What the ledger holds for the family on this bill (paid less refunded and settled)."""
+    return -ledger.balance(FeeEntry, bill.account)
+
+
+def post(*, kind, school_id, entries, bill=None, payment=None, key=None, actor=None, memo=""):
+    return ledger.post(
+        tx_model=FeeTransaction,
+        entry_model=FeeEntry,
+        kind=kind,
+        entries=entries,
+        idempotency_key=key,
+        actor=actor,
+        memo=memo,
+        fields={"school_id": school_id, "bill": bill, "payment": payment},
+    )
+
+
+def _check_not_overdrawn(bill: Bill):
+    if held(bill) < 0:
+        raise ledger.LedgerError(f"bill #{bill.pk} would pay out more than it received")
+
+
+# --- periods and bills -------------------------------------------------------------------
+
+
+def periods(term: SchoolPeriod, rule: FeeRule) -> list[tuple[dt.date, dt.date]]:
+    """The billing periods of a term: its calendar months clipped to the term, or the term
+    (a bill never crosses a term's end)."""
+    if rule.period == FeeRule.Period.TERM:
+        return [(term.start, term.end)]
+    out = []
+    start = term.start
+    while start <= term.end:
+        month_end = (start.replace(day=1) + relativedelta(months=1)) - dt.timedelta(days=1)
+        end = min(month_end, term.end)
+        out.append((start, end))
+        start = end + dt.timedelta(days=1)
+    return out
+
+
+def period_of(term: SchoolPeriod, rule: FeeRule, day: dt.date) -> tuple[dt.date, dt.date]:
+    """The period holding ``day``; before the term, its first period."""
+    found = periods(term, rule)
+    for start, end in found:
+        if start <= day <= end:
+            return start, end
+    return found[0] if day < term.start else found[-1]
+
+
+def _share(amount: Decimal, part: int, whole: int) -> Decimal:
+    """amount × part / whole in cents, half up; the whole always gives back ``amount``."""
+    if whole <= 0 or part <= 0:
+        return ZERO
+    if part >= whole:
+        return amount
+    return (amount * part / whole).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _billed_lessons(offering_id, start, end) -> int:
+    return (
+        Lesson.objects.filter(offering_id=offering_id, date__range=(start, end))
+        .exclude(status=Lesson.Status.CANCELLED)
+        .count()
+    )
+
+
+def _bill_create(
+    enrolment: Enrolment, offering: Offering, rule: FeeRule, period, lessons_from, today, until=None
+) -> Bill | None:
+    """Issue the bill of one enrolment for one period (the caller holds the offering lock
+    or the enrolment's row); nothing for a free course or a period without lessons."""
+    start, end = period
+    lessons_from = max(start, lessons_from)
+    last = min(end, until) if until else end
+    if offering.fee_per_lesson <= 0 or lessons_from > last:
+        return None
+    lessons = _billed_lessons(offering.pk, lessons_from, last)
+    if lessons == 0:
+        return None
+    gross = offering.fee_per_lesson * lessons
+    waiver = Waiver.objects.filter(
+        child_id=enrolment.child_id, term_id=offering.plan.term_id
+    ).first()
+    waived = _share(gross, waiver.percent, 100) if waiver else ZERO
+    amount = gross - waived
+    return Bill.objects.create(
+        enrolment=enrolment,
+        school_id=offering.school_id,
+        child_id=enrolment.child_id,
+        term_id=offering.plan.term_id,
+        kind=Bill.Kind.PROVIDER if offering.contract_id else Bill.Kind.SERVICE,
+        period_start=start,
+        period_end=last,
+        lessons_from=lessons_from,
+        lessons=lessons,
+        fee_per_lesson=offering.fee_per_lesson,
+        gross=gross,
+        waived=waived,
+        amount=amount,
+        due_on=max(today, start) + dt.timedelta(days=rule.due_days),
+        status=Bill.Status.OPEN if amount > 0 else Bill.Status.WAIVED,
+    )
+
+
+def bill_on_enrolment(enrolment: Enrolment, offering: Offering, *, actor, today=None):
+    """The bill of the current period when a place is taken (enrolment or a move up from
+    the waiting list), counting the lessons from today. Called inside the offering lock."""
+    today = today or timezone.localdate()
+    term = offering.plan.term
+    if today > term.end:
+        return None
+    rule = rule_for(offering.school_id)
+    period = period_of(term, rule, today)
+    if (
+        Bill.objects.filter(enrolment=enrolment, period_start=period[0])
+        .exclude(status=Bill.Status.CANCELLED)
+        .exists()
+    ):
+        return None
+    bill = _bill_create(enrolment, offering, rule, period, today, today)
+    if bill is not None:
+        audit_record(
+            actor=actor,
+            action="afterschool.bill.issued",
+            obj=bill,
+            new={"amount": bill.amount, "lessons": bill.lessons},
+        )
+    return bill
+
+
+def bills_issue(*, actor, period_start: dt.date, today=None) -> int:
+    """Issue the bills of the period starting ``period_start`` for every place taken in the
+    school's courses (the school staff's monthly run); again issues nothing twice."""
+    staff = fee_staff(actor)
+    today = today or timezone.localdate()
+    rule = rule_for(staff.school_id)
+    issued = 0
+    offerings = Offering.objects.filter(
+        school_id=staff.school_id,
+        status=Offering.Status.PUBLISHED,
+        fee_per_lesson__gt=0,
+        plan__term__start__lte=period_start,
+        plan__term__end__gte=period_start,
+    ).select_related("plan__term")
+    for offering in offerings:
+        period = period_of(offering.plan.term, rule, period_start)
+        if period[0] != period_start:
+            raise ValidationError(
+                {"period_start": f"收费周期从 {period[0]} 开始，不是 {period_start}。"}
+            )
+        with transaction.atomic():
+            _lock_timeout()
+            Offering.objects.select_for_update().get(pk=offering.pk)  # places stay put
+            billed = Bill.objects.filter(
+                enrolment__offering=offering, period_start=period[0]
+            ).exclude(status=Bill.Status.CANCELLED)
+            todo = Enrolment.objects.filter(
+                offering=offering, status=Enrolment.Status.ENROLLED
+            ).exclude(pk__in=billed.values("enrolment_id"))
+            for enrolment in todo:
+                bill = _bill_create(enrolment, offering, rule, period, period[0], today)
+                if bill is not None:
+                    issued += 1
+            if issued:
+                audit_record(
+                    actor=actor,
+                    action="afterschool.bill.issued_period",
+                    obj=offering,
+                    new={"period_start": period_start},
+                )
+    return issued
+
+
+def bill_cancel(*, actor, bill_id: int, reason: str) -> Bill:
+    """Cancel a bill (a course cancelled, a billing error); what was paid on it is refunded
+    in the same transaction."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "作废账单必须说明原因。"})
+    staff = fee_staff(actor)
+    with transaction.atomic():
+        _lock_timeout()
+        bill = Bill.objects.select_for_update().get(pk=bill_id, school_id=staff.school_id)
+        _cancel_locked(bill, actor=actor, reason=reason)
+    return bill
+
+
+def _cancel_locked(bill: Bill, *, actor, reason: str):
+    if bill.status == Bill.Status.CANCELLED:
+        return
+    if Bill.Status.CANCELLED not in Bill.TRANSITIONS[Bill.Status(bill.status)]:
+        raise ValidationError(f"账单状态为“{bill.get_status_display()}”，不能作废。")
+    old = bill.status
+    bill.status = Bill.Status.CANCELLED
+    bill.cancel_reason = reason[:200]
+    bill.save(update_fields=["status", "cancel_reason"])
+    audit_record(
+        actor=actor,
+        action="afterschool.bill.cancelled",
+        obj=bill,
+        old={"status": old},
+        new={"reason": reason},
+    )
+    refund_post(bill, held(bill), actor=actor, memo=f"账单作废：{reason}"[:300])
+
+
+def refund_post(bill: Bill, amount: Decimal, *, actor, memo: str, payment=None):
+    """Pay ``amount`` back to the family from the bill's account (the caller holds the bill
+    lock); nothing when it is zero."""
+    if amount <= 0:
+        return None
+    tx = post(
+        kind=Kind.REFUND,
+        school_id=bill.school_id,
+        bill=bill,
+        payment=payment,
+        entries=[(bill.account, amount), (cash_account(bill.school_id), -amount)],
+        actor=actor,
+        memo=memo,
+    )
+    _check_not_overdrawn(bill)
+    audit_record(
+        actor=actor,
+        action="afterschool.bill.refunded",
+        obj=bill,
+        new={"amount": amount, "memo": memo},
+    )
+    return tx
+
+
+# --- refunds under the school's rule -------------------------------------------------------
+
+
+@dataclass
+class RefundView:
+    lessons: int  # lessons the bill charged for
+    refundable: int  # of them, lessons whose fee goes back under the rule
+    due_total: Decimal  # the fee of the refundable lessons
+    refunded: Decimal
+
+    @property
+    def due_now(self) -> Decimal:
+        return max(ZERO, self.due_total - self.refunded)
+
+
+def refund_view(bill: Bill, rule: FeeRule | None = None, today=None) -> RefundView:
+    """Which of a bill's lessons are refunded under the school's rule: lessons cancelled
+    after the bill was issued (always); held lessons the child missed on leave (rule
+    "leave") or missed at all ("absent"); lessons after a withdrawal."""
+    rule = rule or rule_for(bill.school_id)
+    enrolment = bill.enrolment
+    lessons = Lesson.objects.filter(
+        offering_id=enrolment.offering_id, date__range=(bill.lessons_from, bill.period_end)
+    )
+    counted = lessons.exclude(status=Lesson.Status.CANCELLED).count()
+    cancelled_since = max(0, bill.lessons - counted)
+    missed = {Attendance.Mark.LEAVE} if rule.refund == FeeRule.Refund.LEAVE else set()
+    if rule.refund == FeeRule.Refund.ABSENT:
+        missed = {Attendance.Mark.LEAVE, Attendance.Mark.ABSENT}
+    not_attended = 0
+    if missed:
+        not_attended = Attendance.objects.filter(
+            lesson__in=lessons.filter(status=Lesson.Status.HELD),
+            child_id=bill.child_id,
+            mark__in=missed,
+        ).count()
+    after_withdrawal = 0
+    if enrolment.status == Enrolment.Status.WITHDRAWN:
+        left_on = timezone.localdate(enrolment.changed_at)
+        # held or not, a lesson after the child left is not theirs (not on the roll either)
+        after_withdrawal = (
+            lessons.filter(date__gte=left_on).exclude(status=Lesson.Status.CANCELLED).count()
+        )
+    refundable = min(bill.lessons, cancelled_since + not_attended + after_withdrawal)
+    refunded = ledger.balance(FeeEntry, bill.account, transaction__kind=Kind.REFUND)
+    return RefundView(
+        bill.lessons, refundable, _share(bill.amount, refundable, bill.lessons), refunded
+    )
+
+
+def bill_refund_due(*, actor, bill_id: int) -> Decimal:
+    """Refund what the rule says is due on a paid bill and not yet refunded."""
+    with transaction.atomic():
+        _lock_timeout()
+        bill = Bill.objects.select_for_update().select_related("enrolment").get(pk=bill_id)
+        if bill.status != Bill.Status.PAID:
+            return ZERO
+        due = min(refund_view(bill).due_now, held(bill))
+        refund_post(bill, due, actor=actor, memo="按学校退费规则退还未上或未出勤课次")
+    return due
+
+
+def refunds_run(*, actor, school_id: int | None = None) -> tuple[int, Decimal]:
+    """Refund every paid bill of the school what its rule makes due (school staff's button
+    and the settlement). Returns (bills refunded, total)."""
+    if school_id is None:
+        school_id = fee_staff(actor).school_id
+    n, total = 0, ZERO
+    for bill_id in Bill.objects.filter(school_id=school_id, status=Bill.Status.PAID).values_list(
+        "pk", flat=True
+    ):
+        due = bill_refund_due(actor=actor, bill_id=bill_id)
+        if due:
+            n, total = n + 1, total + due
+    return n, total
+
+
+def on_withdrawal(enrolment: Enrolment, *, actor, today=None):
+    """A child leaves a course (inside the offering lock): open bills are reissued for the
+    lessons before today, paid ones refunded for the lessons from today (school's rule)."""
+    today = today or timezone.localdate()
+    offering = enrolment.offering
+    rule = rule_for(offering.school_id)
+    for bill in (
+        Bill.objects.select_for_update()
+        .filter(enrolment=enrolment)
+        .exclude(status=Bill.Status.CANCELLED)
+    ):
+        if bill.status == Bill.Status.PAID:
+            due = min(refund_view(bill, rule).due_now, held(bill))
+            refund_post(bill, due, actor=actor, memo="退出课程，退还未上课次")
+        elif bill.status == Bill.Status.OPEN:
+            _cancel_locked(bill, actor=actor, reason="退出课程，按已上课次重开账单")
+            yesterday = today - dt.timedelta(days=1)
+            _bill_create(
+                enrolment,
+                offering,
+                rule,
+                (bill.period_start, bill.period_end),
+                bill.lessons_from,
+                today,
+                until=yesterday,
+            )
+
+
+# --- waivers -------------------------------------------------------------------------------
+
+
+def waiver_set(*, actor, child_id: int, term_id: int, percent: int, reason: str) -> Waiver:
+    """Relief for a pupil of a family in difficulty (audited; the reason stays with the
+    school and the bureau). Applies to bills issued from now on; an open bill of the term
+    is reissued with the relief."""
+    staff = fee_staff(actor)
+    reason = (reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = "请填写减免原因（仅学校和教育局可见）。"
+    if not isinstance(percent, int) or not 1 <= percent <= 100:
+        errors["percent"] = "减免比例应为 1 至 100。"
+    child = Child.objects.filter(pk=child_id, school_id=staff.school_id).first()
+    if child is None:
+        errors["child"] = "请选择本校的学生。"
+    term = SchoolPeriod.objects.filter(pk=term_id, kind=SchoolPeriod.Kind.TERM).first()
+    if term is None:
+        errors["term"] = "请选择学期。"
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        _lock_timeout()
+        waiver, created = Waiver.objects.update_or_create(
+            child=child, term=term, defaults={"percent": percent, "reason": reason, "by": actor}
+        )
+        audit_record(
+            actor=actor,
+            action="afterschool.waiver.set",
+            obj=waiver,
+            new={"percent": percent, "reason": reason},
+        )
+        today = timezone.localdate()
+        for bill in (
+            Bill.objects.select_for_update()
+            .select_related("enrolment__offering__plan")
+            .filter(child=child, term=term, status=Bill.Status.OPEN)
+        ):
+            _cancel_locked(bill, actor=actor, reason="困难学生减免，重开账单")
+            offering = bill.enrolment.offering
+            _bill_create(
+                bill.enrolment,
+                offering,
+                rule_for(offering.school_id),
+                (bill.period_start, bill.period_end),
+                bill.lessons_from,
+                today,
+                until=bill.period_end,
+            )
+    return waiver
+
+
+# --- settlement ------------------------------------------------------------------------------
+
+
+@dataclass
+class SettlementReport:
+    school: School
+    term: SchoolPeriod
+    bills: list = field(default_factory=list)  # (bill, paid, refunded, consumed)
+    providers: dict = field(default_factory=dict)  # provider -> {"lessons", "amount"}
+    teachers: dict = field(default_factory=dict)  # staff -> {"lessons", "amount", months}
+    monthly: dict = field(default_factory=dict)  # "YYYY-MM" -> {staff: amount}
+    open_lessons: int = 0
+    rate: Decimal = ZERO
+
+    @property
+    def fees(self) -> Decimal:
+        return sum((row[3] for row in self.bills), ZERO)
+
+    @property
+    def provider_total(self) -> Decimal:
+        return sum((p["amount"] for p in self.providers.values()), ZERO)
+
+    @property
+    def subsidy_total(self) -> Decimal:
+        return sum((t["amount"] for t in self.teachers.values()), ZERO)
+
+    @property
+    def pool(self) -> Decimal:
+        """What is left for the teachers' performance pay (negative: the public subsidy,
+        财政奖补, has to cover the difference)."""
+        return self.fees - self.provider_total - self.subsidy_total
+
+
+def settlement_report(school: School, term: SchoolPeriod) -> SettlementReport:
+    """The term's figures, from the ledger and the roll-calls, in a fixed number of queries:
+    the fee consumed per bill (paid less refunded), providers paid per child-lesson actually
+    delivered at the contract price, teachers' subsidies per lesson held (FeeRule rate)."""
+    rule = rule_for(school.pk)
+    report = SettlementReport(school=school, term=term, rate=rule.subsidy_per_lesson)
+    offerings = Offering.objects.filter(school=school, plan__term=term)
+    report.open_lessons = Lesson.objects.filter(
+        offering__in=offerings, status=Lesson.Status.SCHEDULED
+    ).count()
+    bills = list(
+        Bill.objects.filter(
+            school=school, term=term, status__in=[Bill.Status.PAID, Bill.Status.WAIVED]
+        )
+        .select_related("child", "enrolment__offering__contract__provider")
+        .order_by("enrolment__offering__name", "child__name", "period_start")
+    )
+    sums = {}
+    for account, kind, total in (
+        FeeEntry.objects.filter(account__in=[b.account for b in bills])
+        .values_list("account", "transaction__kind")
+        .annotate(s=Sum("amount"))
+    ):
+        sums[(account, kind)] = total
+    for bill in bills:
+        # payments handed back (a second payment, a wrong amount) were never the bill's
+        paid = -(sums.get((bill.account, Kind.PAYMENT)) or ZERO) - (
+            sums.get((bill.account, Kind.RETURN)) or ZERO
+        )
+        refunded = sums.get((bill.account, Kind.REFUND)) or ZERO
+        settled = sums.get((bill.account, Kind.CONSUME)) or ZERO
+        report.bills.append((bill, paid, refunded, paid - refunded - settled))
+        contract = bill.enrolment.offering.contract
+        if contract is not None:
+            view = refund_view(bill, rule)
+            delivered = bill.lessons - view.refundable
+            row = report.providers.setdefault(contract.provider, {"lessons": 0, "amount": ZERO})
+            row["lessons"] += delivered
+            row["amount"] += contract.price_per_lesson * delivered
+    held_lessons = (
+        Lesson.objects.filter(
+            offering__in=offerings.filter(contract__isnull=True),
+            status=Lesson.Status.HELD,
+            offering__teacher__isnull=False,
+        )
+        .values_list("offering__teacher", "date__year", "date__month")
+        .annotate(n=Count("pk"))
+    )
+    staff = SchoolStaff.objects.in_bulk({t for t, _y, _m, _n in held_lessons})
+    for teacher_id, year, month, n in held_lessons:
+        teacher = staff[teacher_id]
+        row = report.teachers.setdefault(teacher, {"lessons": 0, "amount": ZERO})
+        row["lessons"] += n
+        row["amount"] += rule.subsidy_per_lesson * n
+        report.monthly.setdefault(f"{year}-{month:02d}", {})[teacher] = rule.subsidy_per_lesson * n
+    report.monthly = dict(sorted(report.monthly.items()))
+    return report
+
+
+def settlement_post(*, actor, term_id: int) -> Settlement:
+    """Close the term's books: refunds still due, then each bill's consumed fee to the
+    school's income, and the income shared out to providers, teachers' subsidies and the
+    performance pool. Refused while a lesson of the term has no roll-call; posted once."""
+    staff = fee_staff(actor)
+    if staff.role != SchoolStaff.Role.PRINCIPAL:
+        raise PermissionDenied
+    term = SchoolPeriod.objects.get(pk=term_id)
+    school = staff.school
+    existing = Settlement.objects.filter(school=school, term=term).first()
+    if existing is not None:
+        return existing
+    report = settlement_report(school, term)
+    if report.open_lessons:
+        raise ValidationError(
+            f"还有 {report.open_lessons} 个课次未点名也未取消，全部课次结束并点名后才能结算。"
+        )
+    refunds_run(actor=actor, school_id=school.pk)
+    with transaction.atomic():
+        _lock_timeout()
+        School.objects.select_for_update().get(pk=school.pk)  # one settlement at a time
+        if Settlement.objects.filter(school=school, term=term).exists():
+            return Settlement.objects.get(school=school, term=term)
+        report = settlement_report(school, term)
+        tag = f"school:{school.pk}:term:{term.pk}"
+        income = f"income:{tag}"
+        consume = [(b.account, c) for b, _p, _r, c in report.bills if c > 0]
+        if consume:
+            post(
+                kind=Kind.CONSUME,
+                school_id=school.pk,
+                actor=actor,
+                key=f"settle:{tag}:consume",
+                entries=[*consume, (income, -report.fees)],
+                memo="学期结算：确认消费",
+            )
+        shares = [(income, report.fees)]
+        shares += [
+            (f"provider:{p.pk}:{tag}", -row["amount"]) for p, row in report.providers.items()
+        ]
+        shares += [
+            (f"subsidy:{tag}:staff:{t.pk}", -row["amount"]) for t, row in report.teachers.items()
+        ]
+        shares.append((f"pool:{tag}", -report.pool))
+        shares = [(a, v) for a, v in shares if v != 0]
+        if len(shares) >= 2:
+            post(
+                kind=Kind.DISTRIBUTE,
+                school_id=school.pk,
+                actor=actor,
+                key=f"settle:{tag}:distribute",
+                entries=shares,
+                memo="学期结算：分配",
+            )
+        settlement = Settlement.objects.create(
+            school=school,
+            term=term,
+            by=actor,
+            fees=report.fees,
+            providers=report.provider_total,
+            subsidies=report.subsidy_total,
+            pool=report.pool,
+        )
+        audit_record(
+            actor=actor,
+            action="afterschool.settlement.posted",
+            obj=settlement,
+            new={
+                "fees": report.fees,
+                "providers": report.provider_total,
+                "subsidies": report.subsidy_total,
+                "pool": report.pool,
+            },
+        )
+    return settlement
+
+
+def subsidy_under_floor(rule: FeeRule, policy: AfterschoolPolicy | None = None) -> bool:
+    """教师课时补助 below the bureau's floor (50元 a lesson by default, Yantai's rule)."""
+    policy = policy or AfterschoolPolicy.current()
+    return rule.subsidy_per_lesson < policy.teacher_subsidy_floor
+
+
+def overdue_bills(for_date: dt.date):
+    return Bill.objects.filter(status=Bill.Status.OPEN, due_on__lt=for_date)

@@ -1,0 +1,311 @@
+"""Roll-call for teachers (phone-sized), corrections, parents' view of attendance, ratings and
+term surveys, and the bureau's participation and satisfaction rates per school."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Avg, Count, Max, Q
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from afterschool import lessons as svc
+from afterschool.models import (
+    Attendance,
+    AttendanceChange,
+    Enrolment,
+    Lesson,
+    Offering,
+    Rating,
+    SchoolPlan,
+    TermSurvey,
+)
+from portal.access import PARENT, SCHOOL, get_scoped_or_404, scope
+from portal.audit import audit_record
+from portal.models import Child, School
+from portal.views import for_kind
+
+
+def _error(request, exc):
+    for msg in getattr(exc, "messages", [str(exc)]):
+        messages.error(request, msg)
+
+
+@for_kind(SCHOOL)
+def lesson_list(request):
+    """Today's lessons (and the last week's) of the teacher, or of the school for 教导处."""
+    today = timezone.localdate()
+    lessons = scope(Lesson.objects.all(), request.user).filter(
+        date__range=(today - dt.timedelta(days=7), today)
+    )
+    staff = request.user.school_staff
+    if staff.role not in {staff.Role.PRINCIPAL, staff.Role.ACADEMIC}:
+        lessons = lessons.filter(offering__teacher=staff)
+    lessons = lessons.select_related("offering").order_by("-date", "offering__start")
+    return render(request, "afterschool/lessons.html", {"lessons": lessons, "today": today})
+
+
+def _lesson_for(request, pk) -> Lesson:
+    lesson = get_scoped_or_404(
+        Lesson.objects.select_related("offering__school"), request.user, pk=pk
+    )
+    if not svc.may_take_roll(request.user, lesson) and not svc.may_correct(request.user, lesson):
+        raise PermissionDenied
+    return lesson
+
+
+@for_kind(SCHOOL)
+def roll_call(request, pk):
+    lesson = _lesson_for(request, pk)
+    roll = list(svc.roll_children(lesson))
+    if request.method == "POST":
+        action = request.POST.get("action", "roll")
+        try:
+            if action in {"in", "out"}:
+                svc.teacher_sign(user=request.user, lesson_id=lesson.pk, out=action == "out")
+                messages.success(request, "已签到。" if action == "in" else "已签离。")
+            elif action == "correct":
+                svc.attendance_correct(
+                    user=request.user,
+                    attendance_id=int(request.POST.get("attendance", 0)),
+                    mark=request.POST.get("mark", ""),
+                    reason=request.POST.get("reason", ""),
+                )
+                messages.success(request, "考勤已更正，原记录保留。")
+            else:
+                marks = {e.child_id: request.POST.get(f"mark_{e.child_id}", "") for e in roll}
+                svc.roll_submit(user=request.user, lesson_id=lesson.pk, marks=marks)
+                absent = sum(1 for m in marks.values() if m == Attendance.Mark.ABSENT)
+                messages.success(request, f"点名已提交：{len(marks)} 人，缺勤 {absent} 人。")
+            return redirect("afterschool:roll_call", pk=lesson.pk)
+        except Attendance.DoesNotExist:
+            messages.error(request, "没有这条考勤记录。")
+        except ValidationError as exc:
+            _error(request, exc)
+        except PermissionDenied:
+            messages.error(request, "只有校长或教导处可以更正考勤。")
+    marks = {a.child_id: a for a in lesson.attendance.all()}
+    changes = AttendanceChange.objects.filter(attendance__lesson=lesson).select_related(
+        "attendance__child", "by"
+    )
+    rows = [
+        {
+            "child": e.child,
+            "attendance": marks.get(e.child_id),
+            "typed": request.POST.get(f"mark_{e.child_id}") if request.method == "POST" else None,
+        }
+        for e in roll
+    ]
+    return render(
+        request,
+        "afterschool/roll_call.html",
+        {
+            "lesson": lesson,
+            "rows": rows,
+            "changes": changes,
+            "marks": Attendance.Mark.choices,
+            "can_correct": svc.may_correct(request.user, lesson),
+            "can_roll": svc.may_take_roll(request.user, lesson) and svc.roll_open(lesson),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_POST
+@for_kind(SCHOOL)
+def lesson_cancel(request, pk):
+    lesson = _lesson_for(request, pk)
+    try:
+        svc.lesson_cancel(
+            user=request.user, lesson_id=lesson.pk, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, "课次已取消，费用将按规则退还。")
+    except ValidationError as exc:
+        _error(request, exc)
+    except PermissionDenied:
+        messages.error(request, "只有校长或教导处可以取消课次。")
+    return redirect("afterschool:roll_call", pk=lesson.pk)
+
+
+# --- parents -------------------------------------------------------------------------------
+
+
+@for_kind(PARENT)
+def attendance(request):
+    """The child's marks, newest first: an absence shows the same day it is recorded."""
+    rows = (
+        scope(Attendance.objects.all(), request.user)
+        .select_related("child", "lesson__offering")
+        .order_by("-lesson__date", "child__name")[:200]
+    )
+    return render(request, "afterschool/attendance.html", {"rows": rows})
+
+
+def _ended_offerings(user, today):
+    """The parent's children's courses whose last lesson has passed: ratable."""
+    return (
+        Offering.objects.filter(
+            enrolments__child__parents__user=user, enrolments__status=Enrolment.Status.ENROLLED
+        )
+        .annotate(last=Max("lessons__date"))
+        .filter(last__lt=today)
+        .distinct()
+    )
+
+
+@for_kind(PARENT)
+def rate(request, pk):
+    parent = request.user.parent
+    today = timezone.localdate()
+    offering = _ended_offerings(request.user, today).filter(pk=pk).first()
+    if offering is None:
+        raise PermissionDenied
+    existing = Rating.objects.filter(offering=offering, parent=parent).first()
+    error = None
+    if request.method == "POST" and existing is None:
+        try:
+            stars = int(request.POST.get("stars", ""))
+            if not 1 <= stars <= 5:
+                raise ValueError
+        except ValueError:
+            error = "请选择 1 至 5 星。"
+        else:
+            rating = Rating.objects.create(
+                offering=offering,
+                parent=parent,
+                stars=stars,
+                comment=request.POST.get("comment", "")[:300],
+            )
+            audit_record(actor=request.user, action="afterschool.rating.given", obj=rating)
+            messages.success(request, "感谢您的评价。")
+            return redirect("afterschool:menu")
+    return render(
+        request,
+        "afterschool/rate.html",
+        {"offering": offering, "existing": existing, "error": error, "post": request.POST},
+    )
+
+
+def _survey_terms(user, today):
+    """(school, term) pairs the parent may answer: a child enrolled in the school's courses
+    under a plan of that term."""
+    plans = (
+        SchoolPlan.objects.filter(
+            offerings__enrolments__child__parents__user=user,
+            offerings__enrolments__status=Enrolment.Status.ENROLLED,
+            term__start__lte=today,
+        )
+        .select_related("school", "term")
+        .distinct()
+    )
+    return {(p.school, p.term) for p in plans}
+
+
+@for_kind(PARENT)
+def survey(request):
+    parent = request.user.parent
+    today = timezone.localdate()
+    pairs = sorted(_survey_terms(request.user, today), key=lambda p: (p[1].start, p[0].pk))
+    answered = {(a.school_id, a.term_id): a for a in TermSurvey.objects.filter(parent=parent)}
+    error = None
+    if request.method == "POST":
+        key = request.POST.get("pair", "")
+        chosen = next(((s, t) for s, t in pairs if f"{s.pk}:{t.pk}" == key), None)
+        answer = request.POST.get("answer", "")
+        if chosen is None:
+            error = "请选择学校和学期。"
+        elif answer not in TermSurvey.Answer.values:
+            error = "请选择总体满意度。"
+        elif (chosen[0].pk, chosen[1].pk) in answered:
+            error = "本学期已经填写过问卷。"
+        else:
+            TermSurvey.objects.create(
+                school=chosen[0],
+                term=chosen[1],
+                parent=parent,
+                answer=answer,
+                suggestion=request.POST.get("suggestion", "")[:500],
+            )
+            messages.success(request, "问卷已提交，感谢您的反馈。")
+            return redirect("afterschool:survey")
+    rows = [
+        {"school": s, "term": t, "key": f"{s.pk}:{t.pk}", "answer": answered.get((s.pk, t.pk))}
+        for s, t in pairs
+    ]
+    return render(
+        request,
+        "afterschool/survey.html",
+        {"rows": rows, "answers": TermSurvey.Answer.choices, "error": error, "post": request.POST},
+    )
+
+
+# --- the bureau ------------------------------------------------------------------------------
+
+
+def school_rates(term_start: dt.date, term_end: dt.date, district=None):
+    """Participation (children with a place in a course of the term / children of the
+    school) and satisfaction (very satisfied + satisfied / answers) per school, plus the
+    mean rating: four queries whatever the number of schools."""
+    schools = School.objects.select_related("district").order_by("district__code", "name")
+    if district is not None:
+        schools = schools.filter(district=district)
+    in_term = {
+        "offering__plan__term__start__lte": term_end,
+        "offering__plan__term__end__gte": term_start,
+    }
+    pupils = dict(Child.objects.values_list("school_id").annotate(n=Count("pk")))
+    taking = dict(
+        Enrolment.objects.filter(status=Enrolment.Status.ENROLLED)
+        .filter(**in_term)
+        .values_list("offering__school_id")
+        .annotate(n=Count("child_id", distinct=True))
+    )
+    surveys = {
+        row["school_id"]: row
+        for row in TermSurvey.objects.filter(term__start__lte=term_end, term__end__gte=term_start)
+        .values("school_id")
+        .annotate(n=Count("pk"), ok=Count("pk", filter=Q(answer__in=TermSurvey.SATISFIED_ANSWERS)))
+    }
+    ratings = dict(
+        Rating.objects.filter(**in_term).values_list("offering__school_id").annotate(a=Avg("stars"))
+    )
+    out = []
+    for school in schools:
+        n = pupils.get(school.pk, 0)
+        s = surveys.get(school.pk, {"n": 0, "ok": 0})
+        out.append(
+            {
+                "school": school,
+                "pupils": n,
+                "taking": taking.get(school.pk, 0),
+                "participation": taking.get(school.pk, 0) / n if n else None,
+                "answers": s["n"],
+                "satisfaction": s["ok"] / s["n"] if s["n"] else None,
+                "rating": ratings.get(school.pk),
+            }
+        )
+    return out
+
+
+@staff_member_required
+def rates(request):
+    today = timezone.localdate()
+    try:
+        start = dt.date.fromisoformat(request.GET.get("start") or "")
+        end = dt.date.fromisoformat(request.GET.get("end") or "")
+    except ValueError:
+        start, end = (
+            today.replace(month=1, day=1) if today.month < 8 else today.replace(month=8, day=1),
+            today,
+        )
+    return render(
+        request,
+        "afterschool/rates.html",
+        {
+            "rows": school_rates(start, end),
+            "start": start,
+            "end": end,
+        },
+    )
