@@ -41,10 +41,14 @@ def test_the_roll_must_cover_exactly_the_children_enrolled(world, course):
     with pytest.raises(ValidationError, match="不一致"):
         lessons.roll_submit(user=world.teacher_a, lesson_id=lesson.pk, marks={})
     with pytest.raises(ValidationError, match="不一致"):
-        lessons.roll_submit(user=world.teacher_a, lesson_id=lesson.pk,
-                            marks={world.child_a.pk: "present", world.child_b.pk: "present"})  # fmt: skip
-    lessons.roll_submit(user=world.teacher_a, lesson_id=lesson.pk,
-                        marks={world.child_a.pk: "absent"})  # fmt: skip
+        lessons.roll_submit(
+            user=world.teacher_a,
+            lesson_id=lesson.pk,
+            marks={world.child_a.pk: "present", world.child_b.pk: "present"},
+        )
+    lessons.roll_submit(
+        user=world.teacher_a, lesson_id=lesson.pk, marks={world.child_a.pk: "absent"}
+    )
     lesson.refresh_from_db()
     assert lesson.status == Lesson.Status.HELD and lesson.roll_by == world.teacher_a
 
@@ -52,32 +56,37 @@ def test_the_roll_must_cover_exactly_the_children_enrolled(world, course):
 def test_the_roll_opens_on_the_day_and_only_for_the_courses_teachers(world, course):
     future = lesson_on(course, today() + dt.timedelta(weeks=1))
     with pytest.raises(ValidationError, match="当天"):
-        lessons.roll_submit(user=world.teacher_a, lesson_id=future.pk,
-                            marks={world.child_a.pk: "present"})  # fmt: skip
+        lessons.roll_submit(
+            user=world.teacher_a, lesson_id=future.pk, marks={world.child_a.pk: "present"}
+        )
     other = SchoolStaffFactory(school=world.school_a, name="别的老师").user
     lesson = lesson_on(course, today())
     for user in (other, world.principal_b, world.parent_a):
         with pytest.raises(PermissionDenied):
-            lessons.roll_submit(user=user, lesson_id=lesson.pk,
-                                marks={world.child_a.pk: "present"})  # fmt: skip
+            lessons.roll_submit(user=user, lesson_id=lesson.pk, marks={world.child_a.pk: "present"})
 
 
 def test_a_correction_after_the_day_keeps_the_old_mark(world, course):
     past = lesson_on(course, today() - dt.timedelta(weeks=1))
-    lessons.roll_submit(user=world.teacher_a, lesson_id=past.pk,
-                        marks={world.child_a.pk: "absent"}, today=past.date)  # fmt: skip
+    lessons.roll_submit(
+        user=world.teacher_a, lesson_id=past.pk, marks={world.child_a.pk: "absent"}, today=past.date
+    )
     with pytest.raises(ValidationError, match="考勤更正"):
-        lessons.roll_submit(user=world.teacher_a, lesson_id=past.pk,
-                            marks={world.child_a.pk: "present"})  # fmt: skip
+        lessons.roll_submit(
+            user=world.teacher_a, lesson_id=past.pk, marks={world.child_a.pk: "present"}
+        )
     mark = Attendance.objects.get(lesson=past)
     with pytest.raises(PermissionDenied):  # the teacher does not correct the past alone
-        lessons.attendance_correct(user=world.teacher_a, attendance_id=mark.pk, mark="leave",
-                                   reason="家长补交假条")  # fmt: skip
+        lessons.attendance_correct(
+            user=world.teacher_a, attendance_id=mark.pk, mark="leave", reason="家长补交假条"
+        )
     with pytest.raises(ValidationError):
-        lessons.attendance_correct(user=world.principal_a, attendance_id=mark.pk, mark="leave",
-                                   reason="")  # fmt: skip
-    lessons.attendance_correct(user=world.principal_a, attendance_id=mark.pk, mark="leave",
-                               reason="家长补交假条")  # fmt: skip
+        lessons.attendance_correct(
+            user=world.principal_a, attendance_id=mark.pk, mark="leave", reason=""
+        )
+    lessons.attendance_correct(
+        user=world.principal_a, attendance_id=mark.pk, mark="leave", reason="家长补交假条"
+    )
     change = AttendanceChange.objects.get(attendance=mark)
     assert (change.old, change.new, change.reason) == ("absent", "leave", "家长补交假条")
     assert Attendance.objects.get(pk=mark.pk).mark == "leave"
@@ -99,14 +108,33 @@ def test_lessons_follow_the_calendar_and_generate_once(world):
     from afterschool.models import Offering, SchoolPlan
     from portal.models import SchoolPeriod
 
-    term = SchoolPeriod.objects.create(district=world.school_a.district, name="2026秋", kind="term",
-                                       start=dt.date(2026, 9, 1), end=dt.date(2026, 10, 31))  # fmt: skip
-    plan = SchoolPlan.objects.create(school=world.school_a, term=term, weekdays=[0, 1, 2, 3, 4],
-                                     start_time=dt.time(15, 30), end_time=dt.time(17, 30),
-                                     items="托管", status="in_effect")  # fmt: skip
-    course = Offering.objects.create(school=world.school_a, plan=plan, name="书法", kind="care",
-                                     grades=[3], capacity=5, weekday=3, start=dt.time(15, 30),
-                                     end=dt.time(16, 30))  # fmt: skip
+    term = SchoolPeriod.objects.create(
+        district=world.school_a.district,
+        name="2026秋",
+        kind="term",
+        start=dt.date(2026, 9, 1),
+        end=dt.date(2026, 10, 31),
+    )
+    plan = SchoolPlan.objects.create(
+        school=world.school_a,
+        term=term,
+        weekdays=[0, 1, 2, 3, 4],
+        start_time=dt.time(15, 30),
+        end_time=dt.time(17, 30),
+        items="托管",
+        status="in_effect",
+    )
+    course = Offering.objects.create(
+        school=world.school_a,
+        plan=plan,
+        name="书法",
+        kind="care",
+        grades=[3],
+        capacity=5,
+        weekday=3,
+        start=dt.time(15, 30),
+        end=dt.time(16, 30),
+    )
     created, note = lessons.lessons_generate(course)
     dates = list(course.lessons.values_list("date", flat=True))
     # Thursdays of September and October 2026, less 国庆节 (2026-10-01 and -10-08 are holidays)
@@ -118,8 +146,12 @@ def test_lessons_follow_the_calendar_and_generate_once(world):
 def settle_ready(world, course, marks):
     """Every lesson of the term held, with these marks for the child, from the past."""
     for lesson, mark in zip(course.lessons.order_by("date"), marks, strict=True):
-        lessons.roll_submit(user=world.teacher_a, lesson_id=lesson.pk,
-                            marks={world.child_a.pk: mark}, today=lesson.date)  # fmt: skip
+        lessons.roll_submit(
+            user=world.teacher_a,
+            lesson_id=lesson.pk,
+            marks={world.child_a.pk: mark},
+            today=lesson.date,
+        )
 
 
 def test_settlement_pays_delivered_lessons_and_balances_to_the_fee(world, course):
@@ -144,22 +176,32 @@ def test_settlement_pays_delivered_lessons_and_balances_to_the_fee(world, course
     assert Settlement.objects.count() == 1
     mark = Attendance.objects.filter(lesson__offering=course).first()
     with pytest.raises(ValidationError, match="已结算"):
-        lessons.attendance_correct(user=world.principal_a, attendance_id=mark.pk, mark="leave",
-                                   reason="晚了")  # fmt: skip
+        lessons.attendance_correct(
+            user=world.principal_a, attendance_id=mark.pk, mark="leave", reason="晚了"
+        )
 
 
 def test_a_providers_course_is_paid_per_child_lesson_at_the_contract_price(world):
-    provider = Provider.objects.create(name="星火科创", credit_code="91110000MA0000001X",
-                                       status=Provider.Status.ADMITTED)  # fmt: skip
+    provider = Provider.objects.create(
+        name="星火科创", credit_code="91110000MA0000001X", status=Provider.Status.ADMITTED
+    )
     contract = ProviderContract.objects.create(
-        provider=provider, items="编程", price_per_lesson=Decimal("30"),
-        outside_price=Decimal("80"), start=today() - dt.timedelta(days=60),
+        provider=provider,
+        items="编程",
+        price_per_lesson=Decimal("30"),
+        outside_price=Decimal("80"),
+        start=today() - dt.timedelta(days=60),
         end=today() + dt.timedelta(days=60),
-    )  # fmt: skip
+    )
     course = paid_course(world.school_a, fee="30.00", contract=contract)
     enrolment.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk)
-    fees.waiver_set(actor=world.principal_a, child_id=world.child_a.pk,
-                    term_id=course.plan.term_id, percent=100, reason="困难家庭")  # fmt: skip
+    fees.waiver_set(
+        actor=world.principal_a,
+        child_id=world.child_a.pk,
+        term_id=course.plan.term_id,
+        percent=100,
+        reason="困难家庭",
+    )
     settle_ready(world, course, ["present"] * 5)
     report = fees.settlement_report(world.school_a, course.plan.term)
     # the waived child paid nothing, yet the provider delivered three lessons to them

@@ -34,8 +34,13 @@ def test_a_parent_pays_through_the_sandbox_pages_and_reads_the_receipt(world, co
 def test_the_waiver_reason_never_reaches_the_parents_pages(world, course, client_for):
     from afterschool import fees
 
-    fees.waiver_set(actor=world.principal_a, child_id=world.child_a.pk,
-                    term_id=course.plan.term_id, percent=50, reason="低保家庭")  # fmt: skip
+    fees.waiver_set(
+        actor=world.principal_a,
+        child_id=world.child_a.pk,
+        term_id=course.plan.term_id,
+        percent=50,
+        reason="低保家庭",
+    )
     html = client_for(world.parent_a).get(reverse("afterschool:bills")).content.decode()
     assert "减免 30.00 元" in html and "低保" not in html
     assert (
@@ -68,8 +73,12 @@ def test_fee_pages_refuse_those_who_must_not_see_them(world, course, client_for)
     html = client_for(world.principal_b).get(reverse("afterschool:fees")).content.decode()
     assert world.child_a.name not in html
     lesson = Lesson.objects.filter(offering=course).first()
-    assert client_for(world.principal_b).get(
-        reverse("afterschool:roll_call", args=[lesson.pk])).status_code == 404  # fmt: skip
+    assert (
+        client_for(world.principal_b)
+        .get(reverse("afterschool:roll_call", args=[lesson.pk]))
+        .status_code
+        == 404
+    )
     bureau = UserFactory(username="as_staff", is_staff=True)
     assert client_for(bureau).get(reverse("afterschool:rates")).status_code == 200
     assert client_for(world.principal_a).get(reverse("afterschool:rates")).status_code == 302
@@ -77,9 +86,16 @@ def test_fee_pages_refuse_those_who_must_not_see_them(world, course, client_for)
 
 def test_a_rejected_waiver_form_keeps_what_was_typed(world, course, client_for):
     c = client_for(world.principal_a)
-    r = c.post(reverse("afterschool:fees"), {"action": "waiver", "child": world.child_a.pk,
-                                             "term": course.plan.term_id, "percent": "100",
-                                             "reason": ""})  # fmt: skip
+    r = c.post(
+        reverse("afterschool:fees"),
+        {
+            "action": "waiver",
+            "child": world.child_a.pk,
+            "term": course.plan.term_id,
+            "percent": "100",
+            "reason": "",
+        },
+    )
     html = r.content.decode()
     assert "请填写减免原因" in html and 'value="100"' in html
 
@@ -102,8 +118,9 @@ def test_bill_and_fee_lists_cost_the_same_queries_however_many_rows(
 
 
 def test_the_bureau_reads_participation_and_satisfaction_per_school(world, course, client_for):
-    TermSurvey.objects.create(school=world.school_a, term=course.plan.term,
-                              parent=world.parent_a.parent, answer="very")  # fmt: skip
+    TermSurvey.objects.create(
+        school=world.school_a, term=course.plan.term, parent=world.parent_a.parent, answer="very"
+    )
     Rating.objects.create(offering=course, parent=world.parent_a.parent, stars=4)
     from afterschool.lesson_views import school_rates
 

@@ -67,8 +67,13 @@ def test_issuing_a_period_twice_issues_nothing_twice(world):
 def test_a_waiver_reissues_the_open_bill(world, percent, amount, status):
     course = paid_course(world.school_a)
     enrol(world, course)
-    fees.waiver_set(actor=world.principal_a, child_id=world.child_a.pk,
-                    term_id=course.plan.term_id, percent=percent, reason="低保家庭")  # fmt: skip
+    fees.waiver_set(
+        actor=world.principal_a,
+        child_id=world.child_a.pk,
+        term_id=course.plan.term_id,
+        percent=percent,
+        reason="低保家庭",
+    )
     live = Bill.objects.exclude(status=Bill.Status.CANCELLED).get(child=world.child_a)
     assert (live.amount, live.waived, live.status) == (amount, 60 - amount, status)
     assert Bill.objects.filter(status=Bill.Status.CANCELLED).count() == 1
@@ -78,21 +83,32 @@ def test_a_waiver_reissues_the_open_bill(world, percent, amount, status):
 def test_a_waiver_needs_a_reason_and_a_pupil_of_the_school(world):
     course = paid_course(world.school_a)
     with pytest.raises(ValidationError) as exc:
-        fees.waiver_set(actor=world.principal_a, child_id=world.child_b.pk,
-                        term_id=course.plan.term_id, percent=101, reason=" ")  # fmt: skip
+        fees.waiver_set(
+            actor=world.principal_a,
+            child_id=world.child_b.pk,
+            term_id=course.plan.term_id,
+            percent=101,
+            reason=" ",
+        )
     assert set(exc.value.message_dict) == {"child", "percent", "reason"}
     assert not Waiver.objects.exists()
     with pytest.raises(PermissionDenied):
-        fees.waiver_set(actor=world.teacher_a, child_id=world.child_a.pk,
-                        term_id=course.plan.term_id, percent=100, reason="x")  # fmt: skip
+        fees.waiver_set(
+            actor=world.teacher_a,
+            child_id=world.child_a.pk,
+            term_id=course.plan.term_id,
+            percent=100,
+            reason="x",
+        )
 
 
 def pay(bill):
     """The family pays the whole bill through the sandbox gateway."""
     from afterschool import payments
 
-    payment = payments.payment_start(user=bill.child.parents.first().user, bill_id=bill.pk,
-                                     provider="sandbox")  # fmt: skip
+    payment = payments.payment_start(
+        user=bill.child.parents.first().user, bill_id=bill.pk, provider="sandbox"
+    )
     body, sig = payments.PROVIDERS["sandbox"].notification(payment)
     payments.notify("sandbox", body, sig)
     bill.refresh_from_db()
@@ -102,8 +118,9 @@ def pay(bill):
 def roll(world, lesson, mark):
     from afterschool import lessons
 
-    return lessons.roll_submit(user=world.teacher_a, lesson_id=lesson.pk,
-                               marks={world.child_a.pk: mark}, today=lesson.date)  # fmt: skip
+    return lessons.roll_submit(
+        user=world.teacher_a, lesson_id=lesson.pk, marks={world.child_a.pk: mark}, today=lesson.date
+    )
 
 
 @pytest.mark.parametrize(

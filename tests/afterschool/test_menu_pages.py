@@ -51,11 +51,21 @@ def test_school_staff_create_and_publish_a_course(world, client_for):
     plan = live_plan(world.school_a)
     teacher = world.teacher_a.school_staff
     c = client_for(world.principal_a)
-    response = c.post(reverse("afterschool:offerings"), {
-        "plan": plan.pk, "name": "书法社", "kind": "enrichment", "teacher": teacher.pk,
-        "grades": [3, 4], "capacity": 30, "weekday": 1, "start": "15:30", "end": "16:30",
-        "fee_per_lesson": "0",
-    })  # fmt: skip
+    response = c.post(
+        reverse("afterschool:offerings"),
+        {
+            "plan": plan.pk,
+            "name": "书法社",
+            "kind": "enrichment",
+            "teacher": teacher.pk,
+            "grades": [3, 4],
+            "capacity": 30,
+            "weekday": 1,
+            "start": "15:30",
+            "end": "16:30",
+            "fee_per_lesson": "0",
+        },
+    )
     assert response.status_code == 302
     from afterschool.models import Offering
 

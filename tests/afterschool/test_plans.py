@@ -30,9 +30,12 @@ def term(world):
         pk=1, defaults={"min_days": 5, "min_minutes_per_day": 120, "off_work_time": T("17:30")}
     )
     return SchoolPeriod.objects.create(
-        district=world.school_a.district, kind="term", name="2026秋季学期",
-        start=dt.date(2026, 9, 1), end=dt.date(2027, 1, 22),
-    )  # fmt: skip
+        district=world.school_a.district,
+        kind="term",
+        name="2026秋季学期",
+        start=dt.date(2026, 9, 1),
+        end=dt.date(2027, 1, 22),
+    )
 
 
 @pytest.fixture
@@ -46,14 +49,21 @@ def staff_as(db):
 @pytest.fixture
 def academic_a(world):
     return SchoolStaffFactory(
-        school=world.school_a, role=SchoolStaff.Role.ACADEMIC, name="教导主任",
+        school=world.school_a,
+        role=SchoolStaff.Role.ACADEMIC,
+        name="教导主任",
         user__username="jd_a",
-    ).user  # fmt: skip
+    ).user
 
 
 def save(user, term, **overrides):
-    data = {"term": term, "weekdays": WEEK, "start_time": T("15:30"), "end_time": T("17:30"),
-            "items": "作业辅导、托管、社团"}  # fmt: skip
+    data = {
+        "term": term,
+        "weekdays": WEEK,
+        "start_time": T("15:30"),
+        "end_time": T("17:30"),
+        "items": "作业辅导、托管、社团",
+    }
     data.update(overrides)
     return plans.plan_save(actor=user, **data)
 
@@ -171,9 +181,12 @@ def test_the_whole_life_of_a_plan_is_audited(world, term, staff_as):
     plan = plans.plan_close(actor=staff_as, plan_id=plan.pk)
     assert plan.status == "closed"
     assert actions(plan) == [
-        "afterschool.plan.created", "afterschool.plan.submitted", "afterschool.plan.approved",
-        "afterschool.plan.started", "afterschool.plan.closed",
-    ]  # fmt: skip
+        "afterschool.plan.created",
+        "afterschool.plan.submitted",
+        "afterschool.plan.approved",
+        "afterschool.plan.started",
+        "afterschool.plan.closed",
+    ]
     row = AuditLog.objects.get(action="afterschool.plan.approved")
     assert row.actor == staff_as and row.old == {"status": "submitted"}
 
@@ -217,8 +230,13 @@ def test_only_after_school_staff_decide(world, term):
 
 def test_the_school_files_and_submits_through_its_pages(world, term, client_for):
     client = client_for(world.principal_a)
-    form = {"term": term.pk, "weekdays": ["0", "1", "2", "3"], "start_time": "15:30",
-            "end_time": "17:30", "items": "作业辅导"}  # fmt: skip
+    form = {
+        "term": term.pk,
+        "weekdays": ["0", "1", "2", "3"],
+        "start_time": "15:30",
+        "end_time": "17:30",
+        "items": "作业辅导",
+    }
     response = client.post(reverse("afterschool:plan_new"), form)
     plan = SchoolPlan.objects.get(school=world.school_a)
     assert response.status_code == 302
@@ -236,9 +254,14 @@ def test_the_school_files_and_submits_through_its_pages(world, term, client_for)
 def test_the_form_keeps_what_was_typed_on_errors(world, term, client_for):
     response = client_for(world.principal_a).post(
         reverse("afterschool:plan_new"),
-        {"term": term.pk, "weekdays": ["0", "2"], "start_time": "17:00", "end_time": "16:00",
-         "items": "我们的托管安排"},
-    )  # fmt: skip
+        {
+            "term": term.pk,
+            "weekdays": ["0", "2"],
+            "start_time": "17:00",
+            "end_time": "16:00",
+            "items": "我们的托管安排",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert "结束时间应晚于开始时间" in html
@@ -279,8 +302,10 @@ def test_school_pages_refuse_other_schools_parents_bureau_and_anonymous(
 
 def test_review_pages_refuse_everyone_but_after_school_staff(world, term, staff_as, client_for):
     plan = submitted(world, term)
-    urls = [reverse("afterschool:plan_review_list"),
-            reverse("afterschool:plan_review", args=[plan.pk])]  # fmt: skip
+    urls = [
+        reverse("afterschool:plan_review_list"),
+        reverse("afterschool:plan_review", args=[plan.pk]),
+    ]
     for url in urls:
         assert client_for(staff_as).get(url).status_code == 200, url
         assert client_for(world.bureau).get(url).status_code == 403, url
@@ -337,8 +362,9 @@ RULE = "afterschool.school.no_plan_in_effect"
 
 def test_a_school_day_without_a_plan_in_effect_is_found_and_then_resolved(world, term, staff_as):
     run_checks(for_date=DAY, rules=[RULE])
-    open_for = set(Finding.objects.filter(rule=RULE, resolved_at=None).values_list(
-        "school__name", flat=True))  # fmt: skip
+    open_for = set(
+        Finding.objects.filter(rule=RULE, resolved_at=None).values_list("school__name", flat=True)
+    )
     assert open_for == {"甲小学", "乙小学"}
     plan = submitted(world, term)
     plans.plan_decide(actor=staff_as, plan_id=plan.pk, approve=True)

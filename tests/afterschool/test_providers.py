@@ -30,16 +30,25 @@ def apply(staff, name="星火体育俱乐部", **kw):
 
 def contract(staff, provider, price="40", outside="80", start=TODAY, end=dt.date(2027, 7, 15)):
     return providers.contract_add(
-        actor=staff, provider_id=provider.pk, items="篮球、足球", price_per_lesson=Decimal(price),
-        outside_price=Decimal(outside), start=start, end=end,
-    )  # fmt: skip
+        actor=staff,
+        provider_id=provider.pk,
+        items="篮球、足球",
+        price_per_lesson=Decimal(price),
+        outside_price=Decimal(outside),
+        start=start,
+        end=end,
+    )
 
 
 def qualify(staff, provider):
     return providers.provider_review_qualification(
-        actor=staff, provider_id=provider.pk, licence_checked=True, staff_vetted=True,
-        vetting_note="12名教练无犯罪记录查询均无记录（2026-11-20）", today=TODAY,
-    )  # fmt: skip
+        actor=staff,
+        provider_id=provider.pk,
+        licence_checked=True,
+        staff_vetted=True,
+        vetting_note="12名教练无犯罪记录查询均无记录（2026-11-20）",
+        today=TODAY,
+    )
 
 
 def admitted(staff, name="星火体育俱乐部", **kw):
@@ -89,9 +98,12 @@ def test_staff_vetting_needs_a_note(world, staff_as):
     provider = apply(staff_as)
     with pytest.raises(ValidationError) as exc:
         providers.provider_review_qualification(
-            actor=staff_as, provider_id=provider.pk, licence_checked=True, staff_vetted=True,
+            actor=staff_as,
+            provider_id=provider.pk,
+            licence_checked=True,
+            staff_vetted=True,
             vetting_note=" ",
-        )  # fmt: skip
+        )
     assert "vetting_note" in exc.value.message_dict
 
 
@@ -166,22 +178,38 @@ def test_the_annual_review_is_one_per_year_and_audited(world, staff_as):
 @pytest.fixture
 def plan(world, staff_as):
     term = SchoolPeriod.objects.create(
-        district=world.school_a.district, kind="term", name="2026秋季学期",
-        start=dt.date(2026, 9, 1), end=dt.date(2027, 1, 22),
-    )  # fmt: skip
+        district=world.school_a.district,
+        kind="term",
+        name="2026秋季学期",
+        start=dt.date(2026, 9, 1),
+        end=dt.date(2027, 1, 22),
+    )
     plan = plans.plan_save(
-        actor=world.principal_a, term=term, weekdays=[0, 1, 2, 3, 4], start_time=T("15:30"),
-        end_time=T("17:30"), items="托管、社团",
-    )  # fmt: skip
+        actor=world.principal_a,
+        term=term,
+        weekdays=[0, 1, 2, 3, 4],
+        start_time=T("15:30"),
+        end_time=T("17:30"),
+        items="托管、社团",
+    )
     return SchoolPlan.objects.get(pk=plan.pk)
 
 
 def offering(plan, contract_, status="published", name="篮球"):
     return Offering.objects.create(
-        school=plan.school, plan=plan, name=name, kind="enrichment", contract=contract_,
-        grades=[3, 4], capacity=30, weekday=1, start=T("15:30"), end=T("17:00"), status=status,
+        school=plan.school,
+        plan=plan,
+        name=name,
+        kind="enrichment",
+        contract=contract_,
+        grades=[3, 4],
+        capacity=30,
+        weekday=1,
+        start=T("15:30"),
+        end=T("17:00"),
+        status=status,
         fee_per_lesson=Decimal("40"),
-    )  # fmt: skip
+    )
 
 
 def test_admitted_contracts_are_of_admitted_providers_and_current(world, staff_as):
@@ -199,8 +227,10 @@ def test_admitted_contracts_are_of_admitted_providers_and_current(world, staff_a
 def test_an_exit_needs_a_reason_and_closes_the_providers_offerings(world, staff_as, plan):
     provider = admitted(staff_as)
     other = admitted(staff_as, "另一家机构")
-    mine = [offering(plan, provider.contracts.get()),
-            offering(plan, provider.contracts.get(), status="draft", name="足球")]  # fmt: skip
+    mine = [
+        offering(plan, provider.contracts.get()),
+        offering(plan, provider.contracts.get(), status="draft", name="足球"),
+    ]
     theirs = offering(plan, other.contracts.get(), name="书法")
     with pytest.raises(ValidationError, match="必须说明原因"):
         providers.provider_exit(actor=staff_as, provider_id=provider.pk, reason="")
