@@ -1,0 +1,63 @@
+"""Demo after-school service: 实验小学's plan in effect for the autumn term, a free basic-care
+course and a paid enrichment course, their lessons, and 张小明 enrolled (with a bill to pay in
+the sandbox gateway). Idempotent."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+
+from afterschool.enrolment import enrol, offering_publish
+from afterschool.models import Enrolment, FeeRule, Offering, SchoolPlan
+from portal.models import Child, SchoolPeriod, SchoolStaff
+
+COURSES = [
+    # (name, kind, weekday, start, end, fee per lesson)
+    ("基础托管与作业辅导", Offering.Kind.HOMEWORK, 0, "15:40", "17:30", "0"),
+    ("创意美术", Offering.Kind.ENRICHMENT, 1, "15:40", "16:40", "15.00"),
+    ("少儿编程", Offering.Kind.ENRICHMENT, 3, "15:40", "16:40", "20.00"),
+]
+
+
+@transaction.atomic  # all of it or nothing: a half-loaded demo would never be completed
+def load_demo() -> list[str]:
+    teacher = SchoolStaff.objects.filter(user__username="teacher_shiyan").first()
+    principal = SchoolStaff.objects.filter(user__username="principal_shiyan").first()
+    term = SchoolPeriod.objects.filter(name="2026-2027学年第一学期").first()
+    if teacher is None or principal is None or term is None:
+        return []
+    school = teacher.school
+    plan, created = SchoolPlan.objects.get_or_create(
+        school=school,
+        term=term,
+        defaults={
+            "weekdays": [0, 1, 2, 3, 4],
+            "start_time": dt.time(15, 40),
+            "end_time": dt.time(17, 40),
+            "items": "基础托管、作业辅导、艺术与科技社团",
+            "status": SchoolPlan.Status.IN_EFFECT,
+        },
+    )
+    if not created:
+        return []
+    FeeRule.objects.get_or_create(school=school)
+    for name, kind, weekday, start, end, fee in COURSES:
+        course = Offering.objects.create(
+            school=school,
+            plan=plan,
+            name=name,
+            kind=kind,
+            teacher=teacher,
+            grades=[1, 2, 3, 4, 5, 6],
+            capacity=30,
+            weekday=weekday,
+            start=dt.time.fromisoformat(start),
+            end=dt.time.fromisoformat(end),
+            fee_per_lesson=Decimal(fee),
+        )
+        offering_publish(user=principal.user, offering_id=course.pk)
+    child = Child.objects.filter(name="张小明", school=school).first()
+    paid = Offering.objects.get(school=school, name="创意美术")
+    if child is not None and not Enrolment.objects.filter(child=child).exists():
+        enrol(user=child.parents.first().user, child_id=child.pk, offering_id=paid.pk)
+    return ["课后服务：实验小学的方案、3 门课程及课次；张小明已报名“创意美术”（待缴费）"]
