@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from afterschool.models import Offering, Provider, ProviderContract, ProviderReview
+from afterschool.models import Lesson, Offering, Provider, ProviderContract, ProviderReview
 from institutions import colour, uscc
 from portal.access import BUREAU, kind_of
 from portal.audit import audit_record
@@ -285,6 +285,11 @@ def provider_exit(*, actor, provider_id: int, reason: str, date: dt.date | None 
             .values_list("pk", flat=True)
         )
         Offering.objects.filter(pk__in=offerings).update(status=Offering.Status.CLOSED)
+        # its future lessons are not held: under every school's rule their fee goes back
+        # (afterschool.fees.refund_view counts lessons cancelled after billing)
+        cancelled = Lesson.objects.filter(
+            offering_id__in=offerings, status=Lesson.Status.SCHEDULED, date__gt=date
+        ).update(status=Lesson.Status.CANCELLED, cancel_reason=f"机构退出名单：{reason}"[:200])
         provider.status = Status.EXITED
         provider.exit_reason = reason
         provider.exited_on = date
@@ -295,7 +300,7 @@ def provider_exit(*, actor, provider_id: int, reason: str, date: dt.date | None 
             obj=provider,
             old={"status": Status.ADMITTED},
             new={"status": Status.EXITED, "reason": reason, "date": date,
-                 "offerings_closed": offerings},
+                 "offerings_closed": offerings, "lessons_cancelled": cancelled},
         )  # fmt: skip
     return provider
 

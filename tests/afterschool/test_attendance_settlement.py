@@ -236,3 +236,97 @@ def test_unpaid_bills_past_due_and_courses_over_capacity_are_findings(world, cou
     type(course).objects.filter(pk=course.pk).update(capacity=0)
     run_checks(for_date=bill.due_on + dt.timedelta(days=1), rules=rules)
     assert Finding.objects.filter(rule="afterschool.offering.over_capacity").exists()
+
+
+def test_the_nightly_task_adds_the_lessons_of_a_year_entered_later(world):
+    from afterschool.models import Offering, SchoolPlan
+    from afterschool.tasks import lessons_extend
+    from portal.models import CalendarDay, CalendarYear, SchoolPeriod
+
+    year = max(CalendarYear.objects.values_list("year", flat=True)) + 1
+    term = SchoolPeriod.objects.create(
+        district=world.school_a.district,
+        name="跨年学期",
+        kind="term",
+        start=dt.date(year - 1, 12, 1),
+        end=dt.date(year, 1, 15),
+    )
+    plan = SchoolPlan.objects.create(
+        school=world.school_a,
+        term=term,
+        weekdays=[0, 1, 2, 3, 4],
+        start_time=dt.time(15, 30),
+        end_time=dt.time(17, 30),
+        items="托管",
+        status="in_effect",
+    )
+    course = Offering.objects.create(
+        school=world.school_a,
+        plan=plan,
+        name="书法",
+        kind="care",
+        grades=[3],
+        capacity=5,
+        weekday=4,
+        start=dt.time(15, 30),
+        end=dt.time(16, 30),
+        status="published",
+    )
+    created, note = lessons.lessons_generate(course)
+    assert f"{year} 年" in note
+    assert not course.lessons.filter(date__year=year).exists()
+    CalendarYear.objects.create(year=year, source="staff")
+    CalendarDay.objects.create(date=dt.date(year, 1, 1), kind="holiday", name="元旦")
+    fridays = [dt.date(year, 1, d) for d in range(2, 16) if dt.date(year, 1, d).weekday() == 4]
+    assert lessons_extend(today=f"{year - 1}-12-01") >= len(fridays)
+    assert sorted(course.lessons.filter(date__year=year).values_list("date", flat=True)) == fridays
+
+
+def test_a_providers_exit_cancels_its_future_lessons_and_their_fee_goes_back(world):
+    from django.contrib.auth.models import Group
+
+    from afterschool import payments, providers
+    from tests.factories import UserFactory
+
+    provider = Provider.objects.create(
+        name="启航体育", credit_code="91110000MA0000002X", status=Provider.Status.ADMITTED
+    )
+    contract = ProviderContract.objects.create(
+        provider=provider,
+        items="篮球",
+        price_per_lesson=Decimal("20"),
+        outside_price=Decimal("60"),
+        start=today() - dt.timedelta(days=60),
+        end=today() + dt.timedelta(days=60),
+    )
+    course = paid_course(world.school_a, contract=contract)
+    enrolment.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk)
+    bill = Bill.objects.get(child=world.child_a)
+    payment = payments.payment_start(user=world.parent_a, bill_id=bill.pk, provider="sandbox")
+    payments.notify("sandbox", *payments.PROVIDERS["sandbox"].notification(payment))
+    staff = UserFactory(username="as_exit", is_staff=True)
+    staff.groups.add(Group.objects.get(name="课后服务"))
+    providers.provider_exit(actor=staff, provider_id=provider.pk, reason="年审不合格")
+    future = course.lessons.filter(date__gt=today())
+    assert {lesson.status for lesson in future} == {Lesson.Status.CANCELLED}
+    assert fees.refunds_run(actor=world.principal_a) == (1, Decimal("40.00"))
+    assert fees.held(bill) == 20  # today's lesson is still the provider's to give
+
+
+def test_a_parent_rates_a_course_once_it_has_ended(world, client_for):
+    from django.urls import reverse
+
+    from afterschool.models import Rating
+
+    course = paid_course(world.school_a)
+    enrolment.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk)
+    c = client_for(world.parent_a)
+    assert c.get(reverse("afterschool:rate", args=[course.pk])).status_code == 403  # not over
+    course.lessons.filter(date__gte=today()).delete()  # as if the term had run out
+    r = c.post(reverse("afterschool:rate", args=[course.pk]), {"stars": "6", "comment": "好"})
+    assert "1 至 5 星" in r.content.decode() and ">好</textarea>" in r.content.decode()
+    c.post(reverse("afterschool:rate", args=[course.pk]), {"stars": "5"})
+    c.post(reverse("afterschool:rate", args=[course.pk]), {"stars": "1"})
+    assert list(Rating.objects.values_list("stars", flat=True)) == [5]
+    stranger = client_for(world.principal_a)
+    assert stranger.get(reverse("afterschool:rate", args=[course.pk])).status_code == 403
