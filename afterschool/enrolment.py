@@ -61,25 +61,39 @@ def why_not(child: Child, offering: Offering) -> str | None:
     return None
 
 
+def _live(offering_id: int, child: Child) -> Enrolment | None:
+    return (
+        Enrolment.objects.filter(offering_id=offering_id, child=child)
+        .exclude(status=Enrolment.Status.WITHDRAWN)
+        .first()
+    )
+
+
 def enrol(*, user, child_id: int, offering_id: int, lock: bool = True) -> Enrolment:
     """Enrol a parent's own child; a full course puts them on the waiting list (no payment
     is ever asked for a waiting place). Enrolling again returns the live enrolment."""
     child = _parent_child(user, child_id)
+    live = _live(offering_id, child)
+    if live is not None:
+        return live
+    # The checks that read other rows (grade, school, the timetable clash) run before the
+    # course's lock, so that a burst of parents holds it only for the count and the writes
+    # (bench/afterschool_burst.py). The lock of this course would not keep a clash with
+    # another course out anyway; what can change under us is the course's own row, read
+    # again under the lock.
+    problem = why_not(child, Offering.objects.get(pk=offering_id))
+    if problem:
+        raise ValidationError(problem)
     with transaction.atomic():
         offerings = Offering.objects.all()
         if lock:
             offerings = offerings.select_for_update(of=("self",))
         offering = offerings.select_related("plan__term").get(pk=offering_id)
-        live = (
-            Enrolment.objects.filter(offering=offering, child=child)
-            .exclude(status=Enrolment.Status.WITHDRAWN)
-            .first()
-        )
+        live = _live(offering_id, child)  # a second tap that waited for the first
         if live is not None:
             return live
-        problem = why_not(child, offering)
-        if problem:
-            raise ValidationError(problem)
+        if offering.status != Offering.Status.PUBLISHED:
+            raise ValidationError("该课程目前不开放报名。")
         taken = Enrolment.objects.filter(
             offering=offering, status=Enrolment.Status.ENROLLED
         ).count()
