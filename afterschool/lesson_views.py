@@ -140,7 +140,10 @@ def attendance(request):
         .select_related("child", "lesson__offering")
         .order_by("-lesson__date", "child__name")[:200]
     )
-    return render(request, "afterschool/attendance.html", {"rows": rows})
+    ratable = _ended_offerings(request.user, timezone.localdate()).exclude(
+        ratings__parent=request.user.parent
+    )
+    return render(request, "afterschool/attendance.html", {"rows": rows, "ratable": ratable})
 
 
 def _ended_offerings(user, today):

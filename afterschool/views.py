@@ -73,7 +73,13 @@ def enrol(request):
                 f"第 {svc.waiting_position(e)} 位；候补不收费。",
             )
         else:
-            messages.success(request, f"{e.child.name}已报名“{e.offering.name}”。")
+            bill = e.bills.exclude(status="cancelled").first()
+            due = (
+                f"已生成账单 {bill.amount} 元，请在“缴费与考勤”中支付。"
+                if bill and bill.amount
+                else ""
+            )
+            messages.success(request, f"{e.child.name}已报名“{e.offering.name}”。{due}")
     return redirect("afterschool:menu")
 
 
