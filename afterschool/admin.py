@@ -10,18 +10,24 @@ from afterschool.models import (
     AfterschoolPolicy,
     Attendance,
     Bill,
+    ClosedDay,
+    CorrectionRequest,
     Enrolment,
     FeeEntry,
     FeeRule,
     FeeTransaction,
+    LeaveRequest,
     Lesson,
+    LessonMove,
     Offering,
     Payment,
     PaymentEvent,
+    PlanItem,
     Provider,
     ProviderContract,
     ProviderReview,
     Rating,
+    Room,
     SchoolPlan,
     Settlement,
     TermSurvey,
@@ -33,7 +39,17 @@ from portal.admin import AuditedAdmin, PolicyAdmin, ReadOnlyAdmin
 @admin.register(AfterschoolPolicy)
 class AfterschoolPolicyAdmin(PolicyAdmin):
     list_display = ["__str__", "min_days", "min_minutes_per_day", "off_work_time",
-                    "teacher_subsidy_floor"]  # fmt: skip
+                    "teacher_subsidy_floor", "attendance_threshold"]  # fmt: skip
+
+
+class PlanItemInline(admin.TabularInline):
+    model = PlanItem
+    extra = 0
+    fields = readonly_fields = ["name", "teachers"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(SchoolPlan)
@@ -44,6 +60,7 @@ class SchoolPlanAdmin(ReadOnlyAdmin):
     list_filter = ["status", "school__district", "term"]
     search_fields = ["school__name", "school__code"]
     list_select_related = ["school", "term", "term__district"]
+    inlines = [PlanItemInline]
 
 
 class ContractInline(admin.TabularInline):
@@ -208,3 +225,37 @@ class TermSurveyAdmin(ReadOnlyAdmin):
     list_display = ["school", "term", "answer", "at"]
     list_filter = ["answer"]
     list_select_related = ["school", "term"]
+
+
+@admin.register(Room)
+class RoomAdmin(ReadOnlyAdmin):
+    list_display = ["school", "name", "capacity"]
+    list_select_related = ["school"]
+    search_fields = ["name", "school__name"]
+
+
+@admin.register(ClosedDay)
+class ClosedDayAdmin(ReadOnlyAdmin):
+    list_display = ["school", "date", "reason", "created_at"]
+    list_select_related = ["school"]
+    date_hierarchy = "date"
+
+
+@admin.register(LessonMove)
+class LessonMoveAdmin(ReadOnlyAdmin):
+    list_display = ["lesson", "from_date", "to_date", "to_start", "reason", "at", "undone_at"]
+    list_select_related = ["lesson__offering"]
+
+
+@admin.register(LeaveRequest)
+class LeaveRequestAdmin(ReadOnlyAdmin):
+    list_display = ["lesson", "child", "status", "created_at", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["lesson__offering", "child"]
+
+
+@admin.register(CorrectionRequest)
+class CorrectionRequestAdmin(ReadOnlyAdmin):
+    list_display = ["attendance", "mark", "status", "reason", "created_at", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["attendance__lesson__offering", "attendance__child"]

@@ -6,13 +6,16 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
-from afterschool.enrolment import enrol, offering_publish
-from afterschool.models import Enrolment, FeeRule, Offering, SchoolPlan
+from afterschool.enrolment import enrol
+from afterschool.models import Enrolment, FeeRule, Offering, PlanItem, Room, SchoolPlan
+from afterschool.operations import offering_publish
 from portal.models import Child, SchoolPeriod, SchoolStaff
 
 COURSES = [
-    # (name, kind, weekday, start, end, fee per lesson)
+    # (name, kind, weekday, start, end, fee per lesson); the clubs start next week, so the
+    # demo's parents can still enrol (enrolment closes at a course's first lesson)
     ("基础托管与作业辅导", Offering.Kind.HOMEWORK, 0, "15:40", "17:30", "0"),
     ("创意美术", Offering.Kind.ENRICHMENT, 1, "15:40", "16:40", "15.00"),
     ("少儿编程", Offering.Kind.ENRICHMENT, 3, "15:40", "16:40", "20.00"),
@@ -41,7 +44,15 @@ def load_demo() -> list[str]:
     if not created:
         return []
     FeeRule.objects.get_or_create(school=school)
-    for name, kind, weekday, start, end, fee in COURSES:
+    next_week = timezone.localdate() + dt.timedelta(days=7 - timezone.localdate().weekday())
+    items = {
+        kind: PlanItem.objects.create(plan=plan, name=label, teachers=1)
+        for kind, label in [(Offering.Kind.HOMEWORK, "基础托管与作业辅导"),
+                            (Offering.Kind.ENRICHMENT, "艺术与科技社团")]
+    }  # fmt: skip
+    rooms = [Room.objects.create(school=school, name=n, capacity=40)
+             for n in ("一楼多功能教室", "美术教室", "计算机教室")]  # fmt: skip
+    for (name, kind, weekday, start, end, fee), room in zip(COURSES, rooms, strict=True):
         course = Offering.objects.create(
             school=school,
             plan=plan,
@@ -54,6 +65,9 @@ def load_demo() -> list[str]:
             start=dt.time.fromisoformat(start),
             end=dt.time.fromisoformat(end),
             fee_per_lesson=Decimal(fee),
+            room=room,
+            plan_item=items[kind],
+            starts_on=None if kind == Offering.Kind.HOMEWORK else next_week,
         )
         offering_publish(user=principal.user, offering_id=course.pk)
     child = Child.objects.filter(name="张小明", school=school).first()

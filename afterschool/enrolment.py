@@ -4,18 +4,25 @@ Every enrolment and withdrawal locks the course's row first (lock order: the off
 its enrolments), so with many parents at once the count of places taken is read and written
 by one transaction at a time. tests/afterschool/test_enrolment_concurrency.py proves it on two
 real connections, with a control test that shows the race when the lock is off.
+
+Signup: an offering's signup window (optional dates), and in any case enrolment closes when
+its first actual lesson (the first not cancelled) starts. A parent can cancel before then;
+afterwards only school staff can, and the school's refund rule applies.
 """
+
+import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from afterschool import fees
-from afterschool.lessons import lessons_generate
-from afterschool.models import WEEKDAY_NAMES, Enrolment, Offering, SchoolPlan
+from afterschool.lessons import is_manager, local_now
+from afterschool.models import Enrolment, Lesson, Offering
+from afterschool.operations import offering_publish  # noqa: F401  (its home before)
 from portal.audit import audit_record
 from portal.models import Child
-
-LIVE_PLAN = [SchoolPlan.Status.APPROVED, SchoolPlan.Status.IN_EFFECT]
 
 
 def _no_pause():
@@ -36,9 +43,40 @@ def _parent_child(user, child_id) -> Child:
     return child
 
 
-def why_not(child: Child, offering: Offering) -> str | None:
+def first_starts(offering_ids) -> dict[int, dt.datetime]:
+    """When each offering's first actual lesson starts (one query: DISTINCT ON)."""
+    rows = (
+        Lesson.objects.filter(offering_id__in=list(offering_ids))
+        .exclude(status=Lesson.Status.CANCELLED)
+        .order_by("offering_id", "date", "start")
+        .distinct("offering_id")
+        .values_list("offering_id", "date", "start")
+    )
+    return {o: timezone.make_aware(dt.datetime.combine(d, s)) for o, d, s in rows}
+
+
+def _clash(child, offering, enrolled, ignore):
+    for other in enrolled:
+        if other.pk in (offering.pk, ignore) or other.weekday != offering.weekday:
+            continue
+        if other.start < offering.end and offering.start < other.end:
+            return other
+    return None
+
+
+def why_not(
+    child: Child,
+    offering: Offering,
+    *,
+    now=None,
+    first_start=...,
+    enrolled=None,
+    ignore: int | None = None,
+) -> str | None:
     """Why this child cannot enrol in this course, in Chinese; None if they can (apart from
-    the places left, which only the locked count decides)."""
+    the places left, which only the locked count decides). The menu passes what it has
+    read for all rows at once: ``first_start`` of the course, the child's ``enrolled``
+    courses; ``ignore`` is a course the child is leaving (a switch)."""
     if offering.status != Offering.Status.PUBLISHED:
         return "该课程目前不开放报名。"
     if offering.school_id != child.school_id:
@@ -46,18 +84,25 @@ def why_not(child: Child, offering: Offering) -> str | None:
     if child.school_class.grade not in offering.grades:
         grades = "、".join(f"{g}年级" for g in sorted(offering.grades))
         return f"该课程面向{grades}，{child.name}在{child.school_class.grade}年级。"
-    clash = (
-        Enrolment.objects.filter(
-            child=child, status=Enrolment.Status.ENROLLED,
-            offering__weekday=offering.weekday, offering__start__lt=offering.end,
-            offering__end__gt=offering.start,
-        )
-        .exclude(offering=offering)
-        .select_related("offering")
-        .first()
-    )  # fmt: skip
+    now = local_now(now)
+    if offering.signup_opens and now.date() < offering.signup_opens:
+        return f"报名将于 {offering.signup_opens} 开始。"
+    if offering.signup_closes and now.date() > offering.signup_closes:
+        return f"报名已于 {offering.signup_closes} 截止。"
+    if first_start is ...:
+        first_start = first_starts([offering.pk]).get(offering.pk)
+    if first_start is not None and now >= first_start:
+        return f"课程已于 {timezone.localtime(first_start):%Y-%m-%d %H:%M} 开课，报名已截止。"
+    if enrolled is None:
+        enrolled = [
+            e.offering
+            for e in Enrolment.objects.filter(
+                child=child, status=Enrolment.Status.ENROLLED
+            ).select_related("offering")
+        ]
+    clash = _clash(child, offering, enrolled, ignore)
     if clash is not None:
-        return f"与已报名的“{clash.offering}”时间冲突。"
+        return f"与已报名的“{clash}”时间冲突。"
     return None
 
 
@@ -69,19 +114,38 @@ def _live(offering_id: int, child: Child) -> Enrolment | None:
     )
 
 
-def enrol(*, user, child_id: int, offering_id: int, lock: bool = True) -> Enrolment:
+def _take(offering, child, user, *, waiting_allowed=True) -> Enrolment:
+    """Inside the offering's lock: a place if one is left, else the waiting list."""
+    taken = Enrolment.objects.filter(offering=offering, status=Enrolment.Status.ENROLLED).count()
+    _after_count_read()
+    status = Enrolment.Status.ENROLLED if taken < offering.capacity else Enrolment.Status.WAITING
+    if status == Enrolment.Status.WAITING and not waiting_allowed:
+        raise ValidationError(f"“{offering.name}”名额已满。")
+    enrolment = Enrolment.objects.create(offering=offering, child=child, status=status, by=user)
+    audit_record(
+        actor=user,
+        action=f"afterschool.enrolment.{status}",
+        obj=enrolment,
+        new={"offering": offering.pk, "child": child.pk},
+    )
+    if status == Enrolment.Status.ENROLLED:  # a waiting place is never billed
+        fees.bill_on_enrolment(enrolment, offering, actor=user)
+    return enrolment
+
+
+def enrol(*, user, child_id: int, offering_id: int, lock: bool = True, now=None) -> Enrolment:
     """Enrol a parent's own child; a full course puts them on the waiting list (no payment
     is ever asked for a waiting place). Enrolling again returns the live enrolment."""
     child = _parent_child(user, child_id)
     live = _live(offering_id, child)
     if live is not None:
         return live
-    # The checks that read other rows (grade, school, the timetable clash) run before the
-    # course's lock, so that a burst of parents holds it only for the count and the writes
-    # (bench/afterschool_burst.py). The lock of this course would not keep a clash with
-    # another course out anyway; what can change under us is the course's own row, read
-    # again under the lock.
-    problem = why_not(child, Offering.objects.get(pk=offering_id))
+    # The checks that read other rows (grade, school, signup, the timetable clash) run
+    # before the course's lock, so that a burst of parents holds it only for the count and
+    # the writes (bench/afterschool_burst.py). The lock of this course would not keep a
+    # clash with another course out anyway; what can change under us is the course's own
+    # row, read again under the lock.
+    problem = why_not(child, Offering.objects.get(pk=offering_id), now=now)
     if problem:
         raise ValidationError(problem)
     with transaction.atomic():
@@ -94,30 +158,12 @@ def enrol(*, user, child_id: int, offering_id: int, lock: bool = True) -> Enrolm
             return live
         if offering.status != Offering.Status.PUBLISHED:
             raise ValidationError("该课程目前不开放报名。")
-        taken = Enrolment.objects.filter(
-            offering=offering, status=Enrolment.Status.ENROLLED
-        ).count()
-        _after_count_read()
-        status = (
-            Enrolment.Status.ENROLLED if taken < offering.capacity else (Enrolment.Status.WAITING)
-        )
-        enrolment = Enrolment.objects.create(offering=offering, child=child, status=status, by=user)
-        audit_record(
-            actor=user,
-            action=f"afterschool.enrolment.{status}",
-            obj=enrolment,
-            new={"offering": offering.pk, "child": child.pk},
-        )
-        if status == Enrolment.Status.ENROLLED:  # a waiting place is never billed
-            fees.bill_on_enrolment(enrolment, offering, actor=user)
-    return enrolment
+        return _take(offering, child, user)
 
 
 def waiting_position(enrolment: Enrolment) -> int | None:
     if enrolment.status != Enrolment.Status.WAITING:
         return None
-    from django.db.models import Q
-
     earlier = Q(created_at__lt=enrolment.created_at) | Q(
         created_at=enrolment.created_at, id__lt=enrolment.id
     )
@@ -127,35 +173,121 @@ def waiting_position(enrolment: Enrolment) -> int | None:
     return ahead + 1
 
 
-def withdraw(*, user, enrolment_id: int) -> Enrolment:
-    """A parent withdraws their child; a freed place goes to the first on the waiting list,
-    an open bill is reissued for the lessons already held, a paid one refunded for the
-    lessons from today (afterschool.fees.on_withdrawal)."""
+def started(offering_id: int, now=None) -> bool:
+    first = first_starts([offering_id]).get(offering_id)
+    return first is not None and local_now(now) >= first
+
+
+def _leave(enrolment: Enrolment, *, actor, reason: str = ""):
+    """Take the child out (the caller holds the offering and enrolment locks): the place
+    goes to the first waiting, the fees follow the school's rule."""
+    was = enrolment.status
+    enrolment.status = Enrolment.Status.WITHDRAWN
+    enrolment.save(update_fields=["status", "changed_at"])
+    new = {"reason": reason} if reason else None
+    audit_record(
+        actor=actor,
+        action="afterschool.enrolment.withdrawn",
+        obj=enrolment,
+        old={"status": was},
+        new=new,
+    )
+    if was == Enrolment.Status.ENROLLED:
+        fees.on_withdrawal(enrolment, actor=actor)
+        _promote(enrolment.offering_id, actor=actor)
+
+
+def _locked_enrolment(enrolment_id: int) -> Enrolment:
+    offering_id = Enrolment.objects.values_list("offering_id", flat=True).get(pk=enrolment_id)
+    Offering.objects.select_for_update().get(pk=offering_id)  # lock order: offering first
+    return (
+        Enrolment.objects.select_for_update(of=("self",))
+        .select_related("child", "offering__plan__term")
+        .get(pk=enrolment_id)
+    )
+
+
+def withdraw(*, user, enrolment_id: int, now=None) -> Enrolment:
+    """A parent cancels: a waiting place at any time, a place before the course's first
+    lesson starts; afterwards the school withdraws the child (``withdraw_by_staff``)."""
     parent = getattr(user, "parent", None)
     if parent is None:
         raise PermissionDenied
     with transaction.atomic():
-        offering_id = Enrolment.objects.values_list("offering_id", flat=True).get(pk=enrolment_id)
-        Offering.objects.select_for_update().get(pk=offering_id)  # lock order: offering first
-        enrolment = (
-            Enrolment.objects.select_for_update(of=("self",))
-            .select_related("child", "offering__plan__term")
-            .get(pk=enrolment_id)
-        )
+        enrolment = _locked_enrolment(enrolment_id)
         if not enrolment.child.parents.filter(pk=parent.pk).exists():
             raise PermissionDenied
         if enrolment.status == Enrolment.Status.WITHDRAWN:
             return enrolment
-        was = enrolment.status
-        enrolment.status = Enrolment.Status.WITHDRAWN
-        enrolment.save(update_fields=["status", "changed_at"])
-        audit_record(
-            actor=user, action="afterschool.enrolment.withdrawn", obj=enrolment, old={"status": was}
-        )
-        if was == Enrolment.Status.ENROLLED:
-            fees.on_withdrawal(enrolment, actor=user)
-            _promote(offering_id, actor=user)
+        if enrolment.status == Enrolment.Status.ENROLLED and started(enrolment.offering_id, now):
+            raise ValidationError("课程已开课，退课请联系学校办理，费用按学校规则退还。")
+        _leave(enrolment, actor=user)
     return enrolment
+
+
+def withdraw_by_staff(*, user, enrolment_id: int, reason: str) -> Enrolment:
+    """The principal or 教导处 take a child out at any time, with a reason; the refund
+    follows the school's rule."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写退课原因。"})
+    with transaction.atomic():
+        enrolment = _locked_enrolment(enrolment_id)
+        if not is_manager(user, enrolment.offering.school_id):
+            raise PermissionDenied
+        if enrolment.status != Enrolment.Status.WITHDRAWN:
+            _leave(enrolment, actor=user, reason=reason)
+    return enrolment
+
+
+def switch(*, user, enrolment_id: int, to_offering_id: int, now=None) -> Enrolment:
+    """Move a child from one course to another in one step: it happens whole (a place in
+    the new course, the old one given up) or not at all (the child stays where they were).
+    A parent may switch while they could still cancel the old place."""
+    parent = getattr(user, "parent", None)
+    if parent is None:
+        raise PermissionDenied
+    current = (
+        Enrolment.objects.select_related("child__school_class", "offering")
+        .filter(pk=enrolment_id, child__parents=parent, status=Enrolment.Status.ENROLLED)
+        .first()
+    )
+    if current is None:
+        raise PermissionDenied
+    if current.offering_id == to_offering_id:
+        return current
+    target = Offering.objects.get(pk=to_offering_id)
+    problem = why_not(current.child, target, now=now, ignore=current.offering_id)
+    if problem:
+        raise ValidationError(problem)
+    if started(current.offering_id, now):
+        raise ValidationError(f"“{current.offering.name}”已开课，不能自行换课，请联系学校。")
+    with transaction.atomic():
+        # both courses locked, in primary-key order like every lock of the app
+        for pk in sorted([current.offering_id, to_offering_id]):
+            Offering.objects.select_for_update().get(pk=pk)
+        current = (
+            Enrolment.objects.select_for_update(of=("self",))
+            .select_related("child", "offering__plan__term")
+            .get(pk=enrolment_id)
+        )
+        if current.status != Enrolment.Status.ENROLLED:
+            raise ValidationError("原课程的报名已变更，请刷新后再试。")
+        target = Offering.objects.select_related("plan__term").get(pk=to_offering_id)
+        if target.status != Offering.Status.PUBLISHED:
+            raise ValidationError("该课程目前不开放报名。")
+        if _live(to_offering_id, current.child) is not None:
+            raise ValidationError("孩子已在该课程的报名或候补名单中。")
+        moved = _take(target, current.child, user, waiting_allowed=False)
+        _leave(current, actor=user, reason=f"换课到“{target.name}”")
+        audit_record(
+            actor=user,
+            action="afterschool.enrolment.switched",
+            obj=moved,
+            old={"offering": current.offering_id},
+            new={"offering": target.pk},
+        )
+    return moved
 
 
 def _promote(offering_id: int, *, actor) -> Enrolment | None:
@@ -183,34 +315,3 @@ def _promote(offering_id: int, *, actor) -> Enrolment | None:
     )
     fees.bill_on_enrolment(first, offering, actor=actor)
     return first
-
-
-def offering_publish(*, user, offering_id: int) -> Offering:
-    """School staff open a course for enrolment: its plan approved or in effect, and a
-    provider's course only under a current contract of an admitted provider."""
-    from afterschool.models import Provider
-
-    staff = getattr(user, "school_staff", None)
-    if staff is None:
-        raise PermissionDenied
-    with transaction.atomic():
-        offering = (
-            Offering.objects.select_for_update(of=("self",))
-            .select_related("plan", "contract__provider")
-            .get(pk=offering_id, school_id=staff.school_id)
-        )
-        if offering.plan.status not in LIVE_PLAN:
-            raise ValidationError("本学期课后服务方案尚未批准，课程不能开放报名。")
-        if offering.contract_id and offering.contract.provider.status != (Provider.Status.ADMITTED):
-            raise ValidationError("该第三方机构不在准入名单内，课程不能开放报名。")
-        if offering.weekday not in offering.plan.weekdays:
-            raise ValidationError(f"方案中没有安排周{WEEKDAY_NAMES[offering.weekday]}的课后服务。")
-        if offering.status == Offering.Status.PUBLISHED:
-            return offering
-        offering.status = Offering.Status.PUBLISHED
-        offering.save(update_fields=["status"])
-        created, note = lessons_generate(offering)
-        audit_record(actor=user, action="afterschool.offering.published", obj=offering,
-                     new={"lessons": created, "note": note})  # fmt: skip
-    offering.lessons_note = note
-    return offering

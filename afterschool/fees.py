@@ -336,9 +336,13 @@ def refund_view(bill: Bill, rule: FeeRule | None = None, today=None) -> RefundVi
     after_withdrawal = 0
     if enrolment.status == Enrolment.Status.WITHDRAWN:
         left_on = timezone.localdate(enrolment.changed_at)
-        # held or not, a lesson after the child left is not theirs (not on the roll either)
+        # a lesson from the day the child left that they did not attend (they are off the
+        # roll, so no mark): held or not, it is not theirs
         after_withdrawal = (
-            lessons.filter(date__gte=left_on).exclude(status=Lesson.Status.CANCELLED).count()
+            lessons.filter(date__gte=left_on)
+            .exclude(status=Lesson.Status.CANCELLED)
+            .exclude(attendance__child_id=bill.child_id)
+            .count()
         )
     refundable = min(bill.lessons, cancelled_since + not_attended + after_withdrawal)
     refunded = ledger.balance(FeeEntry, bill.account, transaction__kind=Kind.REFUND)

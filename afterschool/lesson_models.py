@@ -20,7 +20,15 @@ class Lesson(models.Model):
     offering = models.ForeignKey(
         "afterschool.Offering", on_delete=models.PROTECT, related_name="lessons"
     )
-    date = models.DateField(_("日期"))
+    # the day the weekly pattern gave it: generation is keyed by it, so a moved lesson is
+    # never generated again on its old day
+    planned_date = models.DateField(_("原定日期"))
+    date = models.DateField(_("日期"), db_index=True)
+    start = models.TimeField(_("开始"))
+    end = models.TimeField(_("结束"))
+    room = models.ForeignKey(
+        "afterschool.Room", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.SCHEDULED
     )
@@ -29,9 +37,12 @@ class Lesson(models.Model):
     teacher_out_at = models.DateTimeField(_("教师签离"), null=True, blank=True)
     roll_submitted_at = models.DateTimeField(_("点名提交时间"), null=True, blank=True)
     roll_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
 
     SCOPE = {"school": "offering__school", "parent": "offering__enrolments__child__parents__user"}
 
@@ -40,11 +51,92 @@ class Lesson(models.Model):
         verbose_name_plural = _("课后服务课次")
         ordering = ["date", "offering_id"]
         constraints = [
-            models.UniqueConstraint(fields=["offering", "date"], name="as_one_lesson_a_day")
+            models.UniqueConstraint(
+                fields=["offering", "planned_date"], name="as_one_lesson_a_planned_day"
+            )
         ]
 
     def __str__(self):
         return f"{self.offering.name} {self.date}"
+
+
+class LessonMove(models.Model):
+    """A reschedule of one lesson, with where it was and where it went; the latest one may
+    be undone (``undone_at``)."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="moves")
+    from_date = models.DateField()
+    from_start = models.TimeField()
+    from_end = models.TimeField()
+    from_room = models.ForeignKey(
+        "afterschool.Room", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    to_date = models.DateField(_("调到日期"))
+    to_start = models.TimeField(_("开始"))
+    to_end = models.TimeField(_("结束"))
+    to_room = models.ForeignKey(
+        "afterschool.Room", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    reason = models.CharField(_("调课原因"), max_length=200)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("调课记录")
+        verbose_name_plural = _("调课记录")
+        ordering = ["lesson", "at", "id"]
+
+    def __str__(self):
+        return f"{self.lesson}: {self.from_date} → {self.to_date}"
+
+
+class LeaveRequest(models.Model):
+    """A parent's request for leave from one lesson for their child."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("未批准")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    ACTIVE = [Status.REQUESTED, Status.APPROVED]
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="leaves")
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="as_leaves")
+    reason = models.CharField(_("请假原因"), max_length=200)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    SCOPE = {"school": "lesson__offering__school", "parent": "child__parents__user"}
+
+    class Meta:
+        verbose_name = _("请假申请")
+        verbose_name_plural = _("请假申请")
+        ordering = ["lesson", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lesson", "child"],
+                condition=models.Q(status__in=["requested", "approved"]),
+                name="as_one_active_leave",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.child} {self.lesson} {self.get_status_display()}"
 
 
 class Attendance(models.Model):
@@ -93,6 +185,45 @@ class AttendanceChange(models.Model):
 
     def __str__(self):
         return f"{self.attendance}: {self.old} → {self.new}"
+
+
+class CorrectionRequest(models.Model):
+    """A change of a submitted roll-call, asked by the teacher and approved by school staff
+    (principal or 教导处); on approval the change is kept in AttendanceChange."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("未批准")
+
+    attendance = models.ForeignKey(
+        "afterschool.Attendance", on_delete=models.PROTECT, related_name="corrections"
+    )
+    mark = models.CharField(_("更正为"), max_length=10, choices=Attendance.Mark.choices)
+    reason = models.CharField(_("原因"), max_length=200)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("考勤更正申请")
+        verbose_name_plural = _("考勤更正申请")
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.attendance} → {self.mark}"
 
 
 class Rating(models.Model):
@@ -157,4 +288,13 @@ class TermSurvey(models.Model):
         return f"{self.school} {self.term.name} {self.get_answer_display()}"
 
 
-__all__ = ["Attendance", "AttendanceChange", "Lesson", "Rating", "TermSurvey"]
+__all__ = [
+    "Attendance",
+    "AttendanceChange",
+    "CorrectionRequest",
+    "LeaveRequest",
+    "Lesson",
+    "LessonMove",
+    "Rating",
+    "TermSurvey",
+]

@@ -15,10 +15,14 @@ from afterschool import lessons as svc
 from afterschool.models import (
     Attendance,
     AttendanceChange,
+    CorrectionRequest,
     Enrolment,
+    LeaveRequest,
     Lesson,
+    LessonMove,
     Offering,
     Rating,
+    Room,
     SchoolPlan,
     TermSurvey,
 )
@@ -58,59 +62,96 @@ def _lesson_for(request, pk) -> Lesson:
 
 @for_kind(SCHOOL)
 def roll_call(request, pk):
+    """The lesson's page: teacher sign-in, the roll-call (from the start, once), leave to
+    decide, corrections to ask or approve, and for school staff the reschedule."""
     lesson = _lesson_for(request, pk)
     roll = list(svc.roll_children(lesson))
     if request.method == "POST":
         action = request.POST.get("action", "roll")
         try:
-            if action in {"in", "out"}:
-                svc.teacher_sign(user=request.user, lesson_id=lesson.pk, out=action == "out")
-                messages.success(request, "已签到。" if action == "in" else "已签离。")
-            elif action == "correct":
-                svc.attendance_correct(
-                    user=request.user,
-                    attendance_id=int(request.POST.get("attendance", 0)),
-                    mark=request.POST.get("mark", ""),
-                    reason=request.POST.get("reason", ""),
-                )
-                messages.success(request, "考勤已更正，原记录保留。")
-            else:
-                marks = {e.child_id: request.POST.get(f"mark_{e.child_id}", "") for e in roll}
-                svc.roll_submit(user=request.user, lesson_id=lesson.pk, marks=marks)
-                absent = sum(1 for m in marks.values() if m == Attendance.Mark.ABSENT)
-                messages.success(request, f"点名已提交：{len(marks)} 人，缺勤 {absent} 人。")
+            _act(request, lesson, roll, action)
             return redirect("afterschool:roll_call", pk=lesson.pk)
-        except Attendance.DoesNotExist:
-            messages.error(request, "没有这条考勤记录。")
+        except (Attendance.DoesNotExist, CorrectionRequest.DoesNotExist, LessonMove.DoesNotExist,
+                LeaveRequest.DoesNotExist):  # fmt: skip
+            messages.error(request, "没有这条记录，请刷新页面。")
         except ValidationError as exc:
             _error(request, exc)
         except PermissionDenied:
-            messages.error(request, "只有校长或教导处可以更正考勤。")
+            messages.error(request, "只有校长或教导处可以办理。")
+        except ValueError:
+            messages.error(request, "请检查填写的日期和时间。")
+    lesson.refresh_from_db()
     marks = {a.child_id: a for a in lesson.attendance.all()}
-    changes = AttendanceChange.objects.filter(attendance__lesson=lesson).select_related(
-        "attendance__child", "by"
-    )
-    rows = [
-        {
-            "child": e.child,
-            "attendance": marks.get(e.child_id),
-            "typed": request.POST.get(f"mark_{e.child_id}") if request.method == "POST" else None,
-        }
-        for e in roll
-    ]
-    return render(
-        request,
-        "afterschool/roll_call.html",
-        {
-            "lesson": lesson,
-            "rows": rows,
-            "changes": changes,
-            "marks": Attendance.Mark.choices,
-            "can_correct": svc.may_correct(request.user, lesson),
-            "can_roll": svc.may_take_roll(request.user, lesson) and svc.roll_open(lesson),
-            "today": timezone.localdate(),
-        },
-    )
+    leaves = {lv.child_id: lv for lv in lesson.leaves.filter(status__in=LeaveRequest.ACTIVE)}
+    typed = request.POST if request.method == "POST" else {}
+    rows = [{"child": e.child, "attendance": marks.get(e.child_id), "leave": leaves.get(e.child_id),
+             "typed": typed.get(f"mark_{e.child_id}")}
+            for e in roll]  # fmt: skip
+    for row in rows:
+        leave = row["leave"]
+        row["default"] = "leave" if leave and leave.status == LeaveRequest.Status.APPROVED else (
+            "present")  # fmt: skip
+    moves = list(lesson.moves.select_related("from_room", "to_room").order_by("at", "id"))
+    latest = next((m for m in reversed(moves) if m.undone_at is None), None)
+    manager = svc.may_correct(request.user, lesson)
+    return render(request, "afterschool/roll_call.html", {
+        "lesson": lesson, "rows": rows, "marks": Attendance.Mark.choices,
+        "changes": AttendanceChange.objects.filter(attendance__lesson=lesson).select_related(
+            "attendance__child", "by"),
+        "corrections": CorrectionRequest.objects.filter(
+            attendance__lesson=lesson, status=CorrectionRequest.Status.REQUESTED
+        ).select_related("attendance__child"),
+        "can_correct": manager, "can_roll": svc.may_take_roll(request.user, lesson)
+        and svc.roll_open(lesson),
+        "can_move": manager and lesson.status == Lesson.Status.SCHEDULED
+        and svc.local_now() < svc.starts_at(lesson),
+        "moves": moves, "latest_move": latest, "typed": typed,
+        "rooms": Room.objects.filter(school_id=lesson.offering.school_id),
+        "today": timezone.localdate(),
+    })  # fmt: skip
+
+
+def _act(request, lesson, roll, action):
+    from afterschool import operations
+
+    user, post = request.user, request.POST
+    if action in {"in", "out"}:
+        svc.teacher_sign(user=user, lesson_id=lesson.pk, out=action == "out")
+        messages.success(request, "已签到。" if action == "in" else "已签离。")
+    elif action == "correct":
+        asked = svc.correction_request(
+            user=user,
+            attendance_id=int(post.get("attendance", 0)),
+            mark=post.get("mark", ""),
+            reason=post.get("reason", ""),
+        )
+        messages.success(request, "考勤已更正，原记录保留。" if asked.status == "approved"
+                         else "更正申请已提交，等待校长或教导处审批。")  # fmt: skip
+    elif action in {"approve_correction", "reject_correction"}:
+        svc.correction_decide(user=user, request_id=int(post.get("request", 0)),
+                              approve=action == "approve_correction")  # fmt: skip
+        messages.success(request, "已处理更正申请。")
+    elif action in {"approve_leave", "reject_leave"}:
+        operations.leave_decide(user=user, leave_id=int(post.get("leave", 0)),
+                                approve=action == "approve_leave")  # fmt: skip
+        messages.success(request, "已处理请假申请。")
+    elif action == "move":
+        operations.lesson_move(
+            user=user, lesson_id=lesson.pk, day=dt.date.fromisoformat(post.get("date", "")),
+            start=dt.time.fromisoformat(post.get("start", "")),
+            end=dt.time.fromisoformat(post.get("end", "")),
+            room_id=int(post["room"]) if post.get("room") else None,
+            reason=post.get("reason", ""),
+        )  # fmt: skip
+        messages.success(request, "已调课，并通知了已报名的家长。")
+    elif action == "undo_move":
+        operations.lesson_move_undo(user=user, move_id=int(post.get("move", 0)))
+        messages.success(request, "已撤销最近一次调课。")
+    else:
+        marks = {e.child_id: post.get(f"mark_{e.child_id}", "") for e in roll}
+        svc.roll_submit(user=user, lesson_id=lesson.pk, marks=marks)
+        absent = sum(1 for m in marks.values() if m == Attendance.Mark.ABSENT)
+        messages.success(request, f"点名已提交：{len(marks)} 人，缺勤 {absent} 人。")
 
 
 @require_POST

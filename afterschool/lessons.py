@@ -1,8 +1,9 @@
-"""Lessons and their roll-call: generation from the weekly pattern, teacher sign-in and
-sign-out, the roll-call that marks a lesson held, and corrections that keep the history.
+"""Lessons and their roll-call: generation from the weekly pattern on the days the school is
+open, teacher sign-in and sign-out, the roll-call that completes a lesson and locks it, and
+corrections approved by school staff that keep the old and new marks forever.
 
-Lock order: the lesson row, then its attendance rows. Fee refunds read the marks
-(afterschool.fees), so a correction of a lesson already settled is refused there.
+Lock order: School (days closed, reschedules, publishing), then the Lesson row, then its
+attendance rows. Times are the school's local time (Asia/Shanghai).
 """
 
 import datetime as dt
@@ -11,38 +12,98 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from afterschool.models import Attendance, AttendanceChange, Enrolment, Lesson, Offering
+from afterschool.models import (
+    Attendance,
+    AttendanceChange,
+    ClosedDay,
+    CorrectionRequest,
+    Enrolment,
+    LeaveRequest,
+    Lesson,
+    Offering,
+    Settlement,
+)
 from portal.access import BUREAU, SCHOOL, kind_of
 from portal.audit import audit_record
 from portal.models import SchoolStaff
 from portal.schoolcalendar import CalendarUnknownDay, missing_years, school_days
 
 Mark = Attendance.Mark
+MANAGERS = {SchoolStaff.Role.PRINCIPAL, SchoolStaff.Role.ACADEMIC}
 
 
-def lessons_generate(offering: Offering) -> tuple[int, str]:
-    """Create the offering's lessons on its weekday within its plan's term, on the school
-    days of the calendar. Idempotent. Days of a year the calendar does not know yet are left
-    for a later run (the nightly sweep calls this again); returns (lessons created, note)."""
-    term = offering.plan.term
-    district = offering.school.district
-    years = list(range(term.start.year, term.end.year + 1))
-    unknown = set(missing_years(years))
+def local_now(now=None) -> dt.datetime:
+    return timezone.localtime(now or timezone.now())
+
+
+def starts_at(lesson: Lesson) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(lesson.date, lesson.start))
+
+
+def ends_at(lesson: Lesson) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(lesson.date, lesson.end))
+
+
+def open_days(school, start: dt.date, end: dt.date) -> tuple[list[dt.date], str]:
+    """The school's open days from ``start`` to ``end``: the calendar's school days less the
+    days the school closed. Days of a year the calendar does not know are left out, with a
+    note saying so."""
     note = ""
     days = []
-    for year in years:
+    unknown = set(missing_years(range(start.year, end.year + 1)))
+    for year in range(start.year, end.year + 1):
         if year in unknown:
             note = f"日历中还没有 {year} 年的节假日安排，该年的课次待录入后生成。"
             continue
-        lo, hi = max(term.start, dt.date(year, 1, 1)), min(term.end, dt.date(year, 12, 31))
+        lo, hi = max(start, dt.date(year, 1, 1)), min(end, dt.date(year, 12, 31))
         try:
-            days += [d for d in school_days(district, lo, hi) if d.weekday() == offering.weekday]
+            days += school_days(school.district, lo, hi)
         except CalendarUnknownDay as exc:
             note = str(exc)
-    existing = set(offering.lessons.values_list("date", flat=True))
-    new = [Lesson(offering=offering, date=d) for d in days if d not in existing]
+    closed = set(
+        ClosedDay.objects.filter(school=school, date__range=(start, end)).values_list(
+            "date", flat=True
+        )
+    )
+    return [d for d in days if d not in closed], note
+
+
+def is_open(school, day: dt.date) -> bool:
+    days, _note = open_days(school, day, day)
+    return day in days
+
+
+def lessons_generate(offering: Offering) -> tuple[int, str]:
+    """Create the offering's lessons on its weekday within its plan's term, on the school's
+    open days. Keyed by the planned day, so generating again adds nothing (a moved or
+    cancelled lesson keeps its planned day). Returns (lessons created, note)."""
+    term = offering.plan.term
+    first = max(term.start, offering.starts_on or term.start)
+    if first > term.end:
+        return 0, "开课日期晚于学期结束。"
+    days, note = open_days(offering.school, first, term.end)
+    existing = set(offering.lessons.values_list("planned_date", flat=True))
+    new = [
+        Lesson(
+            offering=offering,
+            planned_date=d,
+            date=d,
+            start=offering.start,
+            end=offering.end,
+            room_id=offering.room_id,
+        )
+        for d in days
+        if d.weekday() == offering.weekday and d not in existing
+    ]
     Lesson.objects.bulk_create(new, ignore_conflicts=True)
     return len(new), note
+
+
+def is_manager(user, school_id) -> bool:
+    if kind_of(user) != SCHOOL:
+        return False
+    staff = user.school_staff
+    return staff.school_id == school_id and staff.role in MANAGERS
 
 
 def may_take_roll(user, lesson: Lesson) -> bool:
@@ -52,27 +113,16 @@ def may_take_roll(user, lesson: Lesson) -> bool:
     staff = user.school_staff
     if staff.school_id != lesson.offering.school_id:
         return False
-    return lesson.offering.teacher_id == staff.pk or staff.role in {
-        SchoolStaff.Role.PRINCIPAL,
-        SchoolStaff.Role.ACADEMIC,
-    }
+    return lesson.offering.teacher_id == staff.pk or staff.role in MANAGERS
 
 
 def may_correct(user, lesson: Lesson) -> bool:
-    """Corrections after the day: the principal or 教导处 (or bureau staff)."""
-    if kind_of(user) == BUREAU:
-        return True
-    if kind_of(user) != SCHOOL:
-        return False
-    staff = user.school_staff
-    return staff.school_id == lesson.offering.school_id and staff.role in {
-        SchoolStaff.Role.PRINCIPAL,
-        SchoolStaff.Role.ACADEMIC,
-    }
+    """Approving corrections: the principal or 教导处 (or bureau staff)."""
+    return kind_of(user) == BUREAU or is_manager(user, lesson.offering.school_id)
 
 
 def roll_children(lesson: Lesson):
-    """Who is on the roll: the children enrolled in the course (not the waiting list)."""
+    """Who is on the roll: the children holding a place now (not the waiting list)."""
     return (
         Enrolment.objects.filter(offering_id=lesson.offering_id, status=Enrolment.Status.ENROLLED)
         .select_related("child__school_class")
@@ -80,22 +130,31 @@ def roll_children(lesson: Lesson):
     )
 
 
-def roll_open(lesson: Lesson, today=None) -> bool:
-    """The roll-call can be taken on the day, or later while it has never been taken."""
-    today = today or timezone.localdate()
-    if lesson.status == Lesson.Status.CANCELLED or lesson.date > today:
-        return False
-    return lesson.date == today or lesson.roll_submitted_at is None
+def approved_leave(lesson: Lesson) -> set[int]:
+    return set(
+        lesson.leaves.filter(status=LeaveRequest.Status.APPROVED).values_list("child_id", flat=True)
+    )
+
+
+def roll_open(lesson: Lesson, now=None) -> bool:
+    """The roll-call opens when the lesson starts and closes when it is submitted."""
+    return (
+        lesson.status == Lesson.Status.SCHEDULED
+        and lesson.roll_submitted_at is None
+        and local_now(now) >= starts_at(lesson)
+    )
 
 
 def _locked(lesson_id: int) -> Lesson:
     return (
-        Lesson.objects.select_for_update(of=("self",)).select_related("offering").get(pk=lesson_id)
+        Lesson.objects.select_for_update(of=("self",))
+        .select_related("offering__plan")
+        .get(pk=lesson_id)
     )
 
 
 def teacher_sign(*, user, lesson_id: int, out: bool = False, now=None) -> Lesson:
-    """签到 / 签离 of the teacher; the second press changes nothing."""
+    """签到 / 签离 of the teacher on the lesson's day; the second press changes nothing."""
     now = now or timezone.now()
     with transaction.atomic():
         lesson = _locked(lesson_id)
@@ -117,41 +176,34 @@ def teacher_sign(*, user, lesson_id: int, out: bool = False, now=None) -> Lesson
     return lesson
 
 
-def roll_submit(*, user, lesson_id: int, marks: dict[int, str], today=None) -> Lesson:
-    """The roll-call of the day: a mark for every child on the roll, no one else. Marks the
-    lesson held. Submitting again on the day changes the marks that differ, each change kept
-    (AttendanceChange); after the day only a correction (``attendance_correct``) may."""
-    today = today or timezone.localdate()
+def roll_submit(*, user, lesson_id: int, marks: dict[int, str], now=None) -> Lesson:
+    """The roll-call: from the lesson's start, a mark for exactly the children holding a
+    place at that moment. Submitting completes the lesson and locks it; a later change is a
+    correction (``correction_request``) that school staff approve."""
     with transaction.atomic():
+        # lock order: the offering (whose places make the roll), then the lesson
+        offering_id = Lesson.objects.values_list("offering_id", flat=True).get(pk=lesson_id)
+        Offering.objects.select_for_update().filter(pk=offering_id).first()
         lesson = _locked(lesson_id)
         if not may_take_roll(user, lesson):
             raise PermissionDenied
         if lesson.status == Lesson.Status.CANCELLED:
             raise ValidationError("该课次已取消，无需点名。")
-        if lesson.date > today:
-            raise ValidationError(f"点名从上课当天开始（{lesson.date}）。")
-        if lesson.date < today and lesson.roll_submitted_at is not None:
-            raise ValidationError("上课日之后的修改请走考勤更正，并说明原因。")
+        if lesson.roll_submitted_at is not None:
+            raise ValidationError("点名已提交并锁定；如需修改，请提交考勤更正，由学校审批。")
+        if local_now(now) < starts_at(lesson):
+            raise ValidationError(f"点名在上课开始后开放（{lesson.date} {lesson.start:%H:%M}）。")
         on_roll = {e.child_id for e in roll_children(lesson)}
-        missing = on_roll - set(marks)
-        extra = set(marks) - on_roll
-        if missing or extra:
+        if set(marks) != on_roll:
             raise ValidationError("点名名单与已报名的学生不一致，请刷新后重新点名。")
-        bad = [cid for cid, m in marks.items() if m not in Mark.values]
-        if bad:
+        if any(m not in Mark.values for m in marks.values()):
             raise ValidationError("请为每位学生选择出勤、缺勤或请假。")
-        existing = {a.child_id: a for a in lesson.attendance.select_for_update()}
-        for child_id, mark in sorted(marks.items()):
-            row = existing.get(child_id)
-            if row is None:
-                Attendance.objects.create(
-                    lesson=lesson, child_id=child_id, mark=mark, recorded_by=user
-                )
-            elif row.mark != mark:
-                AttendanceChange.objects.create(attendance=row, old=row.mark, new=mark, by=user)
-                row.mark = mark
-                row.save(update_fields=["mark"])
-        was = lesson.status
+        Attendance.objects.bulk_create(
+            [
+                Attendance(lesson=lesson, child_id=c, mark=m, recorded_by=user)
+                for c, m in sorted(marks.items())
+            ]
+        )
         lesson.status = Lesson.Status.HELD
         lesson.roll_submitted_at = timezone.now()
         lesson.roll_by = user
@@ -161,50 +213,107 @@ def roll_submit(*, user, lesson_id: int, marks: dict[int, str], today=None) -> L
             actor=user,
             action="afterschool.lesson.roll",
             obj=lesson,
-            old={"status": was},
+            old={"status": Lesson.Status.SCHEDULED},
             new=counts,
         )
     return lesson
 
 
-def attendance_correct(*, user, attendance_id: int, mark: str, reason: str) -> Attendance:
-    """A correction after the roll-call, with a reason; the old and new marks are kept."""
-    reason = (reason or "").strip()
-    if mark not in Mark.values:
-        raise ValidationError({"mark": "请选择出勤、缺勤或请假。"})
-    if not reason:
-        raise ValidationError({"reason": "更正考勤必须说明原因。"})
-    with transaction.atomic():
-        lesson_id = Attendance.objects.values_list("lesson_id", flat=True).get(pk=attendance_id)
-        lesson = _locked(lesson_id)
-        if not may_correct(user, lesson):
-            raise PermissionDenied
-        from afterschool.models import Settlement
+def _settled(lesson: Lesson) -> bool:
+    return Settlement.objects.filter(
+        school_id=lesson.offering.school_id, term_id=lesson.offering.plan.term_id
+    ).exists()
 
-        if Settlement.objects.filter(
-            school_id=lesson.offering.school_id, term_id=lesson.offering.plan.term_id
-        ).exists():
+
+def correction_request(*, user, attendance_id: int, mark: str, reason: str) -> CorrectionRequest:
+    """The teacher (or school staff) asks to change a submitted mark, with a reason. Asked
+    by the principal or 教导处, it is approved at once."""
+    reason = (reason or "").strip()
+    errors = {}
+    if mark not in Mark.values:
+        errors["mark"] = "请选择出勤、缺勤或请假。"
+    if not reason:
+        errors["reason"] = "更正考勤必须说明原因。"
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        row = Attendance.objects.select_related("lesson__offering__plan").get(pk=attendance_id)
+        lesson = row.lesson
+        if not may_take_roll(user, lesson) and not may_correct(user, lesson):
+            raise PermissionDenied
+        if _settled(lesson):
             raise ValidationError("本学期已结算，考勤不能再更正。")
-        row = Attendance.objects.select_for_update().get(pk=attendance_id)
         if row.mark == mark:
-            return row
-        AttendanceChange.objects.create(
-            attendance=row, old=row.mark, new=mark, reason=reason, by=user
+            raise ValidationError({"mark": "与原记录相同，无需更正。"})
+        request = CorrectionRequest.objects.create(
+            attendance=row, mark=mark, reason=reason, requested_by=user
         )
         audit_record(
             actor=user,
-            action="afterschool.attendance.corrected",
+            action="afterschool.attendance.correction_requested",
             obj=row,
-            old={"mark": row.mark},
             new={"mark": mark, "reason": reason},
         )
-        row.mark = mark
-        row.save(update_fields=["mark"])
-    return row
+        if may_correct(user, lesson):
+            return correction_decide(user=user, request_id=request.pk, approve=True)
+    return request
+
+
+def correction_decide(*, user, request_id: int, approve: bool) -> CorrectionRequest:
+    """School staff approve (the mark changes, AttendanceChange keeps both) or reject."""
+    with transaction.atomic():
+        request = (
+            CorrectionRequest.objects.select_for_update(of=("self",))
+            .select_related("attendance__lesson__offering__plan")
+            .get(pk=request_id)
+        )
+        lesson = request.attendance.lesson
+        if not may_correct(user, lesson):
+            raise PermissionDenied
+        if request.status != CorrectionRequest.Status.REQUESTED:
+            return request
+        if approve and _settled(lesson):
+            raise ValidationError("本学期已结算，考勤不能再更正。")
+        request.status = (
+            CorrectionRequest.Status.APPROVED if approve else CorrectionRequest.Status.REJECTED
+        )
+        request.decided_by = user
+        request.decided_at = timezone.now()
+        request.save(update_fields=["status", "decided_by", "decided_at"])
+        if approve:
+            row = Attendance.objects.select_for_update().get(pk=request.attendance_id)
+            AttendanceChange.objects.create(
+                attendance=row, old=row.mark, new=request.mark, reason=request.reason, by=user
+            )
+            audit_record(
+                actor=user,
+                action="afterschool.attendance.corrected",
+                obj=row,
+                old={"mark": row.mark},
+                new={"mark": request.mark, "reason": request.reason},
+            )
+            row.mark = request.mark
+            row.save(update_fields=["mark"])
+        else:
+            audit_record(
+                actor=user,
+                action="afterschool.attendance.correction_rejected",
+                obj=request.attendance,
+            )
+    return request
+
+
+def attendance_correct(*, user, attendance_id: int, mark: str, reason: str):
+    """A correction by the principal or 教导处: asked and approved in one step."""
+    row = Attendance.objects.select_related("lesson__offering").get(pk=attendance_id)
+    if not may_correct(user, row.lesson):
+        raise PermissionDenied
+    correction_request(user=user, attendance_id=attendance_id, mark=mark, reason=reason)
+    return Attendance.objects.get(pk=attendance_id)
 
 
 def lesson_cancel(*, user, lesson_id: int, reason: str) -> Lesson:
-    """A lesson not held (weather, school closed): its fee is refunded under every rule."""
+    """A lesson not held (weather, an outing): its fee is refunded under every rule."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "取消课次必须说明原因。"})
@@ -221,5 +330,12 @@ def lesson_cancel(*, user, lesson_id: int, reason: str) -> Lesson:
         lesson.save(update_fields=["status", "cancel_reason"])
         audit_record(
             actor=user, action="afterschool.lesson.cancelled", obj=lesson, new={"reason": reason}
+        )
+        from afterschool.operations import tell_parents
+
+        tell_parents(
+            lesson,
+            key=f"lesson:{lesson.pk}:cancelled",
+            message=f"{lesson.offering.name} {lesson.date} 的课次取消：{reason}",
         )
     return lesson

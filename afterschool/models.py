@@ -28,6 +28,9 @@ class AfterschoolPolicy(Policy):
     teacher_subsidy_floor = models.DecimalField(
         _("教师课时补助下限（元/课时）"), max_digits=8, decimal_places=2, default=Decimal("50")
     )
+    attendance_threshold = models.PositiveSmallIntegerField(
+        _("出勤率下限（%）"), default=80, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
 
     class Meta:
         verbose_name = _("课后服务规定")
@@ -91,6 +94,62 @@ class SchoolPlan(models.Model):
     def minutes_per_day(self) -> int:
         start = dt.datetime.combine(dt.date.min, self.start_time)
         return int((dt.datetime.combine(dt.date.min, self.end_time) - start).total_seconds() // 60)
+
+
+class PlanItem(models.Model):
+    """One item of a plan (托管, 作业辅导, a club) with the teachers it plans for it."""
+
+    plan = models.ForeignKey(SchoolPlan, on_delete=models.CASCADE, related_name="plan_items")
+    name = models.CharField(_("服务项目"), max_length=100)
+    teachers = models.PositiveSmallIntegerField(_("计划教师人数"), default=1)
+
+    SCOPE = {"school": "plan__school", "parent": None}
+
+    class Meta:
+        verbose_name = _("方案服务项目")
+        verbose_name_plural = _("方案服务项目")
+        constraints = [models.UniqueConstraint(fields=["plan", "name"], name="as_plan_item_once")]
+
+    def __str__(self):
+        return self.name
+
+
+class Room(models.Model):
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="rooms")
+    name = models.CharField(_("教室/场地"), max_length=50)
+    capacity = models.PositiveSmallIntegerField(_("容纳人数"), validators=[MinValueValidator(1)])
+
+    SCOPE = {"school": "school", "parent": None}
+
+    class Meta:
+        verbose_name = _("教室与场地")
+        verbose_name_plural = _("教室与场地")
+        ordering = ["school", "name"]
+        constraints = [models.UniqueConstraint(fields=["school", "name"], name="as_room_once")]
+
+    def __str__(self):
+        return f"{self.name}（{self.capacity}人）"
+
+
+class ClosedDay(models.Model):
+    """A day the school suspends its after-school service (besides the calendar's holidays)."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="closed_days")
+    date = models.DateField(_("日期"))
+    reason = models.CharField(_("原因"), max_length=200)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    SCOPE = {"school": "school", "parent": None}
+
+    class Meta:
+        verbose_name = _("学校停课日")
+        verbose_name_plural = _("学校停课日")
+        ordering = ["school", "date"]
+        constraints = [models.UniqueConstraint(fields=["school", "date"], name="as_closed_once")]
+
+    def __str__(self):
+        return f"{self.school} {self.date}"
 
 
 class Provider(models.Model):
@@ -201,9 +260,13 @@ class Offering(models.Model):
         related_name="offerings",
     )
     teacher = models.ForeignKey(
-        SchoolStaff, verbose_name=_("授课教师"), on_delete=models.PROTECT, null=True, blank=True,
+        SchoolStaff,
+        verbose_name=_("授课教师"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     provider_staff = models.CharField(_("第三方授课人员"), max_length=100, blank=True)
     grades = ArrayField(
         models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(9)]),
@@ -218,6 +281,26 @@ class Offering(models.Model):
     fee_per_lesson = models.DecimalField(
         _("每课时收费（元）"), max_digits=8, decimal_places=2, default=Decimal("0")
     )
+    room = models.ForeignKey(
+        Room,
+        verbose_name=_("教室/场地"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="offerings",
+    )
+    plan_item = models.ForeignKey(
+        PlanItem,
+        verbose_name=_("方案服务项目"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="offerings",
+    )
+    # a course may start later in the term than the term itself (a second-half club)
+    starts_on = models.DateField(_("开课日期（空：学期开始）"), null=True, blank=True)
+    signup_opens = models.DateField(_("报名开始"), null=True, blank=True)
+    signup_closes = models.DateField(_("报名截止"), null=True, blank=True)
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
@@ -278,7 +361,10 @@ from afterschool.fee_models import (  # noqa: E402,F401  (one app, models split 
 from afterschool.lesson_models import (  # noqa: E402,F401
     Attendance,
     AttendanceChange,
+    CorrectionRequest,
+    LeaveRequest,
     Lesson,
+    LessonMove,
     Rating,
     TermSurvey,
 )

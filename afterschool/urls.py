@@ -1,13 +1,15 @@
 from django.urls import path
 
-from afterschool import fee_views, lesson_views, plan_views, views
+from afterschool import fee_views, lesson_views, ops_views, plan_views, views
 
 app_name = "afterschool"
 urlpatterns = [
     path("menu/", views.menu, name="menu"),
     path("enrol/", views.enrol, name="enrol"),
     path("enrolments/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("enrolments/<int:pk>/switch/", views.switch, name="switch"),
     path("offerings/", views.offerings, name="offerings"),
+    path("offerings/<int:pk>/", ops_views.offering_detail, name="offering_detail"),
     path("offerings/<int:pk>/publish/", views.offering_publish, name="offering_publish"),
     path("offerings/<int:pk>/rate/", lesson_views.rate, name="rate"),
     path("plans/", plan_views.plan_list, name="plans"),
@@ -32,4 +34,7 @@ urlpatterns = [
     path("lessons/<int:pk>/cancel/", lesson_views.lesson_cancel, name="lesson_cancel"),
     path("attendance/", lesson_views.attendance, name="attendance"),
     path("survey/", lesson_views.survey, name="survey"),
+    path("my-lessons/", ops_views.my_lessons, name="my_lessons"),
+    path("lessons/<int:pk>/leave/", ops_views.leave, name="leave"),
+    path("school-days/", ops_views.school_days, name="school_days"),
 ]

@@ -6,10 +6,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from afterschool import enrolment as svc
-from afterschool.models import Enrolment, Offering, SchoolPlan
+from afterschool import operations
+from afterschool.models import Enrolment, Offering, PlanItem, Room, SchoolPlan
 from portal.access import PARENT, SCHOOL, get_scoped_or_404, scope
 from portal.audit import audit_record
 from portal.models import SchoolStaff
@@ -18,6 +20,8 @@ from portal.views import for_kind
 
 @for_kind(PARENT)
 def menu(request):
+    """Each child's courses: enrolled, waiting, or why not (the same reason an attempt would
+    give), read for all rows at once."""
     children = list(
         scope(request.user.parent.children.select_related("school_class", "school"),
               request.user)
@@ -25,7 +29,7 @@ def menu(request):
     school_ids = {c.school_id for c in children}
     offerings = list(
         Offering.objects.filter(school_id__in=school_ids, status=Offering.Status.PUBLISHED)
-        .select_related("teacher", "contract__provider")
+        .select_related("teacher", "contract__provider", "room")
         .order_by("weekday", "start", "name")
     )
     mine = {
@@ -34,23 +38,48 @@ def menu(request):
             status=Enrolment.Status.WITHDRAWN
         ).select_related("offering")
     }  # fmt: skip
+    enrolled = {c.pk: [] for c in children}
+    for e in mine.values():
+        if e.status == Enrolment.Status.ENROLLED:
+            enrolled[e.child_id].append(e.offering)
     taken = dict(
         Enrolment.objects.filter(offering__in=offerings, status=Enrolment.Status.ENROLLED)
         .values_list("offering_id")
         .annotate(n=Count("pk"))
     )
+    starts = svc.first_starts(o.pk for o in offerings)
+    now = timezone.localtime()
     rows = []
     for child in children:
         for o in offerings:
             if o.school_id != child.school_id:
                 continue
             live = mine.get((o.pk, child.pk))
+            reason = (
+                None
+                if live
+                else svc.why_not(
+                    child, o, now=now, first_start=starts.get(o.pk), enrolled=enrolled[child.pk]
+                )
+            )
             rows.append({
                 "child": child, "offering": o, "enrolment": live,
                 "left": max(0, o.capacity - taken.get(o.pk, 0)),
-                "why_not": None if live else svc.why_not(child, o),
+                "why_not": reason,
                 "position": svc.waiting_position(live) if live else None,
+                "started": starts.get(o.pk) is not None and now >= starts[o.pk],
             })  # fmt: skip
+    # where a child with a place could move (a switch): the courses they could enrol in now
+    for row in rows:
+        e = row["enrolment"]
+        if e is not None and e.status == Enrolment.Status.ENROLLED and not row["started"]:
+            row["switch_to"] = [
+                r["offering"] for r in rows
+                if r["child"] == row["child"] and r["enrolment"] is None and r["left"]
+                and svc.why_not(row["child"], r["offering"], now=now,
+                                first_start=starts.get(r["offering"].pk),
+                                enrolled=enrolled[row["child"].pk], ignore=e.offering_id) is None
+            ]  # fmt: skip
     return render(request, "afterschool/menu.html", {"rows": rows, "children": children})
 
 
@@ -87,8 +116,24 @@ def enrol(request):
 @for_kind(PARENT)
 def withdraw(request, pk):
     enrolment = get_scoped_or_404(Enrolment.objects.all(), request.user, pk=pk)
-    svc.withdraw(user=request.user, enrolment_id=enrolment.pk)
-    messages.success(request, "已退出该课程。")
+    try:
+        svc.withdraw(user=request.user, enrolment_id=enrolment.pk)
+        messages.success(request, "已退出该课程。")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("afterschool:menu")
+
+
+@require_POST
+@for_kind(PARENT)
+def switch(request, pk):
+    enrolment = get_scoped_or_404(Enrolment.objects.all(), request.user, pk=pk)
+    try:
+        moved = svc.switch(user=request.user, enrolment_id=enrolment.pk,
+                           to_offering_id=int(request.POST.get("to", 0)))  # fmt: skip
+        messages.success(request, f"{moved.child.name}已换到“{moved.offering.name}”。")
+    except (ValidationError, ValueError, Offering.DoesNotExist) as exc:
+        messages.error(request, getattr(exc, "messages", ["换课失败，请重试。"])[0])
     return redirect("afterschool:menu")
 
 
@@ -101,10 +146,14 @@ class OfferingForm(forms.ModelForm):
 
     class Meta:
         model = Offering
-        fields = ["plan", "name", "kind", "teacher", "contract", "provider_staff", "grades",
-                  "capacity", "weekday", "start", "end", "fee_per_lesson"]  # fmt: skip
+        fields = ["plan", "plan_item", "name", "kind", "teacher", "contract", "provider_staff",
+                  "grades", "capacity", "weekday", "start", "end", "room", "fee_per_lesson",
+                  "starts_on", "signup_opens", "signup_closes"]  # fmt: skip
         widgets = {"start": forms.TimeInput(attrs={"type": "time"}),
-                   "end": forms.TimeInput(attrs={"type": "time"})}  # fmt: skip
+                   "end": forms.TimeInput(attrs={"type": "time"}),
+                   "starts_on": forms.DateInput(attrs={"type": "date"}),
+                   "signup_opens": forms.DateInput(attrs={"type": "date"}),
+                   "signup_closes": forms.DateInput(attrs={"type": "date"})}  # fmt: skip
 
     def __init__(self, *args, school, **kwargs):
         from afterschool.providers import admitted_contracts
@@ -113,6 +162,8 @@ class OfferingForm(forms.ModelForm):
         self.school = school
         self.fields["plan"].queryset = SchoolPlan.objects.filter(school=school)
         self.fields["teacher"].queryset = SchoolStaff.objects.filter(school=school)
+        self.fields["room"].queryset = Room.objects.filter(school=school)
+        self.fields["plan_item"].queryset = PlanItem.objects.filter(plan__school=school)
         self.fields["contract"].queryset = admitted_contracts()
         self.fields["weekday"].widget = forms.Select(
             choices=[(i, f"周{n}") for i, n in enumerate("一二三四五六日")]
@@ -122,6 +173,12 @@ class OfferingForm(forms.ModelForm):
         data = super().clean()
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
             self.add_error("end", "结束时间应晚于开始时间。")
+        opens, closes = data.get("signup_opens"), data.get("signup_closes")
+        if opens and closes and closes < opens:
+            self.add_error("signup_closes", "报名截止日期应不早于报名开始日期。")
+        room, capacity = data.get("room"), data.get("capacity")
+        if room and capacity and room.capacity < capacity:
+            self.add_error("room", f"{room.name}只能容纳{room.capacity}人，少于名额{capacity}人。")
         if not data.get("teacher") and not data.get("contract"):
             self.add_error("teacher", "请选择授课教师，或选择第三方机构的服务合同。")
         contract = data.get("contract")
@@ -157,8 +214,10 @@ def offerings(request):
 def offering_publish(request, pk):
     offering = get_scoped_or_404(Offering.objects.all(), request.user, pk=pk)
     try:
-        svc.offering_publish(user=request.user, offering_id=offering.pk)
-        messages.success(request, "已开放报名。")
+        published = operations.offering_publish(user=request.user, offering_id=offering.pk)
+        note = getattr(published, "lessons_note", "")
+        messages.success(request, "已开放报名。" + (note or ""))
     except ValidationError as exc:
-        messages.error(request, exc.messages[0])
+        for msg in exc.messages:
+            messages.error(request, msg)
     return redirect("afterschool:offerings")

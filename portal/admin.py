@@ -11,6 +11,7 @@ from portal.models import (
     Child,
     District,
     Finding,
+    Notice,
     Parent,
     School,
     SchoolClass,
@@ -133,8 +134,39 @@ class CalendarDayAdmin(AuditedAdmin):
 
 @admin.register(SchoolPeriod)
 class SchoolPeriodAdmin(AuditedAdmin):
-    list_display = ["district", "kind", "name", "start", "end"]
-    list_filter = ["district", "kind"]
+    list_display = ["district", "kind", "name", "start", "end", "status"]
+    list_filter = ["district", "kind", "status"]
+    actions = ["make_active", "make_closed", "make_archived"]
+
+    def get_readonly_fields(self, request, obj=None):
+        from portal.terms import dates_fixed
+
+        fixed = ["start", "end", "kind", "district"] if obj and dates_fixed(obj) else []
+        return ["status", *fixed]  # the status moves by the actions below, one step at a time
+
+    def _move(self, request, queryset, to):
+        from django.contrib import messages
+        from django.core.exceptions import ValidationError
+
+        from portal.terms import term_move
+
+        for term in queryset:
+            try:
+                term_move(actor=request.user, term_id=term.pk, to=to)
+            except ValidationError as exc:
+                self.message_user(request, f"{term.name}：{exc.messages[0]}", messages.ERROR)
+
+    @admin.action(description="启用所选学期（草稿 → 进行中）")
+    def make_active(self, request, queryset):
+        self._move(request, queryset, SchoolPeriod.Status.ACTIVE)
+
+    @admin.action(description="结束所选学期（进行中 → 已结束）")
+    def make_closed(self, request, queryset):
+        self._move(request, queryset, SchoolPeriod.Status.CLOSED)
+
+    @admin.action(description="归档所选学期（已结束 → 已归档）")
+    def make_archived(self, request, queryset):
+        self._move(request, queryset, SchoolPeriod.Status.ARCHIVED)
 
 
 class PolicyAdmin(AuditedAdmin):
@@ -195,3 +227,10 @@ class FindingAdmin(ReadOnlyAdmin):
     list_filter = ["severity", "rule", ("resolved_at", admin.EmptyFieldListFilter)]
     search_fields = ["subject_repr", "message", "school__name"]
     list_select_related = ["school"]
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    list_display = ["user", "message", "created_at", "read_at"]
+    search_fields = ["user__username", "message"]
+    list_select_related = ["user"]

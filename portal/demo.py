@@ -83,6 +83,10 @@ def load_demo() -> list[tuple[str, str]]:
                 "kind": kind,
                 "start": dt.date.fromisoformat(start),
                 "end": dt.date.fromisoformat(end),
+                # the demo's past terms are over, the autumn term of 2026 runs
+                "status": SchoolPeriod.Status.CLOSED
+                if dt.date.fromisoformat(end) < dt.date(2026, 9, 1)
+                else SchoolPeriod.Status.ACTIVE,
             },
         )
     schools = {}

@@ -294,10 +294,28 @@ class SchoolPeriod(models.Model):
     district = models.ForeignKey(
         District, verbose_name=_("区"), on_delete=models.CASCADE, related_name="periods"
     )
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        ACTIVE = "active", _("进行中")
+        CLOSED = "closed", _("已结束")
+        ARCHIVED = "archived", _("已归档")
+
+    # a term moves one step at a time, by bureau staff (portal.terms.term_move)
+    TRANSITIONS = {
+        Status.DRAFT: {Status.ACTIVE},
+        Status.ACTIVE: {Status.CLOSED},
+        Status.CLOSED: {Status.ARCHIVED},
+        Status.ARCHIVED: set(),
+    }
+
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     name = models.CharField(_("名称"), max_length=50)
     start = models.DateField(_("开始日期"))
     end = models.DateField(_("结束日期"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
 
     class Meta:
         verbose_name = _("学期与假期")
@@ -313,6 +331,31 @@ class SchoolPeriod(models.Model):
     @property
     def is_vacation(self) -> bool:
         return self.kind != self.Kind.TERM
+
+
+class Notice(models.Model):
+    """A message in a user's in-site inbox. ``key`` names the event, so the same event never
+    reaches the same user twice (portal.notices)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
+    )
+    key = models.CharField(max_length=120)
+    message = models.CharField(_("内容"), max_length=500)
+    url = models.CharField(_("链接"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("已读"), null=True, blank=True)
+
+    SCOPE = {"school": None, "parent": "user"}
+
+    class Meta:
+        verbose_name = _("站内通知")
+        verbose_name_plural = _("站内通知")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notice_once")]
+
+    def __str__(self):
+        return self.message[:40]
 
 
 # --- the compliance engine ---------------------------------------------------------------

@@ -100,7 +100,11 @@ def parent_home(request):
     return render(
         request,
         "portal/parent_home.html",
-        {"parent": request.user.parent, "children": selectors.children_for(request.user)},
+        {
+            "parent": request.user.parent,
+            "children": selectors.children_for(request.user),
+            "notices": request.user.notices.all()[:10],
+        },
     )
 
 

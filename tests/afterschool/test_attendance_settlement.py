@@ -19,7 +19,7 @@ from afterschool.models import (
 )
 from portal.compliance import run_checks
 from portal.models import Finding, SchoolStaff
-from tests.afterschool.fees_helpers import balanced_ledger, paid_course, today  # noqa: F401
+from tests.afterschool.fees_helpers import balanced_ledger, during, early, paid_course, today  # noqa: F401
 from tests.factories import SchoolStaffFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("balanced_ledger")]
@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("balanced_ledger")]
 @pytest.fixture
 def course(world):
     c = paid_course(world.school_a)
-    enrolment.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=c.pk)
+    enrolment.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=c.pk, now=early(c))
     return c
 
 
@@ -38,58 +38,87 @@ def lesson_on(course, day):
 
 def test_the_roll_must_cover_exactly_the_children_enrolled(world, course):
     lesson = lesson_on(course, today())
+    now = during(lesson)
     with pytest.raises(ValidationError, match="不一致"):
-        lessons.roll_submit(user=world.teacher_a, lesson_id=lesson.pk, marks={})
+        lessons.roll_submit(user=world.teacher_a, lesson_id=lesson.pk, marks={}, now=now)
     with pytest.raises(ValidationError, match="不一致"):
         lessons.roll_submit(
             user=world.teacher_a,
             lesson_id=lesson.pk,
             marks={world.child_a.pk: "present", world.child_b.pk: "present"},
+            now=now,
         )
     lessons.roll_submit(
-        user=world.teacher_a, lesson_id=lesson.pk, marks={world.child_a.pk: "absent"}
+        user=world.teacher_a, lesson_id=lesson.pk, marks={world.child_a.pk: "absent"}, now=now
     )
     lesson.refresh_from_db()
     assert lesson.status == Lesson.Status.HELD and lesson.roll_by == world.teacher_a
 
 
-def test_the_roll_opens_on_the_day_and_only_for_the_courses_teachers(world, course):
-    future = lesson_on(course, today() + dt.timedelta(weeks=1))
-    with pytest.raises(ValidationError, match="当天"):
+def test_the_roll_opens_when_the_lesson_starts_and_only_for_the_courses_teachers(world, course):
+    lesson = lesson_on(course, today())
+    starts = during(lesson) - dt.timedelta(minutes=1)
+    with pytest.raises(ValidationError, match="上课开始后开放"):
         lessons.roll_submit(
-            user=world.teacher_a, lesson_id=future.pk, marks={world.child_a.pk: "present"}
+            user=world.teacher_a,
+            lesson_id=lesson.pk,
+            marks={world.child_a.pk: "present"},
+            now=starts - dt.timedelta(seconds=1),
         )
     other = SchoolStaffFactory(school=world.school_a, name="别的老师").user
-    lesson = lesson_on(course, today())
     for user in (other, world.principal_b, world.parent_a):
         with pytest.raises(PermissionDenied):
-            lessons.roll_submit(user=user, lesson_id=lesson.pk, marks={world.child_a.pk: "present"})
-
-
-def test_a_correction_after_the_day_keeps_the_old_mark(world, course):
-    past = lesson_on(course, today() - dt.timedelta(weeks=1))
+            lessons.roll_submit(
+                user=user, lesson_id=lesson.pk, marks={world.child_a.pk: "present"}, now=starts
+            )
     lessons.roll_submit(
-        user=world.teacher_a, lesson_id=past.pk, marks={world.child_a.pk: "absent"}, today=past.date
+        user=world.teacher_a, lesson_id=lesson.pk, marks={world.child_a.pk: "present"}, now=starts
     )
-    with pytest.raises(ValidationError, match="考勤更正"):
+
+
+def test_a_submitted_roll_is_locked_and_changes_only_by_an_approved_correction(world, course):
+    lesson = lesson_on(course, today())
+    lessons.roll_submit(
+        user=world.teacher_a,
+        lesson_id=lesson.pk,
+        marks={world.child_a.pk: "absent"},
+        now=during(lesson),
+    )
+    with pytest.raises(ValidationError, match="已提交并锁定"):
         lessons.roll_submit(
-            user=world.teacher_a, lesson_id=past.pk, marks={world.child_a.pk: "present"}
+            user=world.teacher_a,
+            lesson_id=lesson.pk,
+            marks={world.child_a.pk: "present"},
+            now=during(lesson),
         )
-    mark = Attendance.objects.get(lesson=past)
-    with pytest.raises(PermissionDenied):  # the teacher does not correct the past alone
-        lessons.attendance_correct(
-            user=world.teacher_a, attendance_id=mark.pk, mark="leave", reason="家长补交假条"
+    mark = Attendance.objects.get(lesson=lesson)
+    with pytest.raises(ValidationError) as exc:
+        lessons.correction_request(
+            user=world.teacher_a, attendance_id=mark.pk, mark="leave", reason=""
         )
-    with pytest.raises(ValidationError):
-        lessons.attendance_correct(
-            user=world.principal_a, attendance_id=mark.pk, mark="leave", reason=""
-        )
-    lessons.attendance_correct(
-        user=world.principal_a, attendance_id=mark.pk, mark="leave", reason="家长补交假条"
+    assert "reason" in exc.value.message_dict
+    asked = lessons.correction_request(
+        user=world.teacher_a, attendance_id=mark.pk, mark="leave", reason="家长补交假条"
     )
+    assert Attendance.objects.get(pk=mark.pk).mark == "absent"  # not until approved
+    with pytest.raises(PermissionDenied):  # the teacher does not approve their own
+        lessons.correction_decide(user=world.teacher_a, request_id=asked.pk, approve=True)
+    lessons.correction_decide(user=world.principal_a, request_id=asked.pk, approve=True)
     change = AttendanceChange.objects.get(attendance=mark)
     assert (change.old, change.new, change.reason) == ("absent", "leave", "家长补交假条")
     assert Attendance.objects.get(pk=mark.pk).mark == "leave"
+    # a second correction keeps the first: the whole history stays
+    lessons.attendance_correct(
+        user=world.principal_a, attendance_id=mark.pk, mark="present", reason="核对签到表"
+    )
+    assert list(AttendanceChange.objects.filter(attendance=mark).values_list("old", "new")) == [
+        ("absent", "leave"),
+        ("leave", "present"),
+    ]
+    with pytest.raises(PermissionDenied):
+        lessons.correction_request(
+            user=world.principal_b, attendance_id=mark.pk, mark="absent", reason="x"
+        )
 
 
 def test_teacher_signs_in_and_out_on_the_day(world, course):
@@ -144,13 +173,13 @@ def test_lessons_follow_the_calendar_and_generate_once(world):
 
 
 def settle_ready(world, course, marks):
-    """Every lesson of the term held, with these marks for the child, from the past."""
+    """Every lesson of the term held, with these marks for the child (as at each lesson)."""
     for lesson, mark in zip(course.lessons.order_by("date"), marks, strict=True):
         lessons.roll_submit(
             user=world.teacher_a,
             lesson_id=lesson.pk,
             marks={world.child_a.pk: mark},
-            today=lesson.date,
+            now=during(lesson),
         )
 
 
@@ -163,15 +192,14 @@ def test_settlement_pays_delivered_lessons_and_balances_to_the_fee(world, course
     payments.notify("sandbox", *payments.PROVIDERS["sandbox"].notification(payment))
     with pytest.raises(ValidationError, match="未点名"):
         fees.settlement_post(actor=world.principal_a, term_id=course.plan.term_id)
-    # two lessons before the bill began, then present, leave (refunded), absent
-    settle_ready(world, course, ["present", "present", "present", "leave", "absent"])
+    settle_ready(world, course, ["present", "leave", "absent"])  # the leave is refunded
     with pytest.raises(PermissionDenied):  # the principal confirms the settlement
         academic = SchoolStaffFactory(school=world.school_a, role=SchoolStaff.Role.ACADEMIC)
         fees.settlement_post(actor=academic.user, term_id=course.plan.term_id)
     s = fees.settlement_post(actor=world.principal_a, term_id=course.plan.term_id)
     assert fees.held(bill) == 0  # the leave refunded, the rest consumed
-    assert (s.fees, s.providers, s.subsidies) == (40, 0, 25)  # 5 lessons held x 5 yuan
-    assert s.pool == 15 and s.fees == s.providers + s.subsidies + s.pool
+    assert (s.fees, s.providers, s.subsidies) == (40, 0, 15)  # 3 lessons held x 5 yuan
+    assert s.pool == 25 and s.fees == s.providers + s.subsidies + s.pool
     assert fees.settlement_post(actor=world.principal_a, term_id=course.plan.term_id).pk == s.pk
     assert Settlement.objects.count() == 1
     mark = Attendance.objects.filter(lesson__offering=course).first()
@@ -194,7 +222,9 @@ def test_a_providers_course_is_paid_per_child_lesson_at_the_contract_price(world
         end=today() + dt.timedelta(days=60),
     )
     course = paid_course(world.school_a, fee="30.00", contract=contract)
-    enrolment.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk)
+    enrolment.enrol(
+        user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk, now=early(course)
+    )
     fees.waiver_set(
         actor=world.principal_a,
         child_id=world.child_a.pk,
@@ -202,7 +232,7 @@ def test_a_providers_course_is_paid_per_child_lesson_at_the_contract_price(world
         percent=100,
         reason="困难家庭",
     )
-    settle_ready(world, course, ["present"] * 5)
+    settle_ready(world, course, ["present"] * 3)
     report = fees.settlement_report(world.school_a, course.plan.term)
     # the waived child paid nothing, yet the provider delivered three lessons to them
     assert report.fees == 0 and report.providers[provider] == {"lessons": 3, "amount": 90}
@@ -300,7 +330,9 @@ def test_a_providers_exit_cancels_its_future_lessons_and_their_fee_goes_back(wor
         end=today() + dt.timedelta(days=60),
     )
     course = paid_course(world.school_a, contract=contract)
-    enrolment.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk)
+    enrolment.enrol(
+        user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk, now=early(course)
+    )
     bill = Bill.objects.get(child=world.child_a)
     payment = payments.payment_start(user=world.parent_a, bill_id=bill.pk, provider="sandbox")
     payments.notify("sandbox", *payments.PROVIDERS["sandbox"].notification(payment))
@@ -318,8 +350,10 @@ def test_a_parent_rates_a_course_once_it_has_ended(world, client_for):
 
     from afterschool.models import Rating
 
-    course = paid_course(world.school_a)
-    enrolment.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk)
+    course = paid_course(world.school_a, weeks=(-2, -1, 0))
+    enrolment.enrol(
+        user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk, now=early(course)
+    )
     c = client_for(world.parent_a)
     assert c.get(reverse("afterschool:rate", args=[course.pk])).status_code == 403  # not over
     course.lessons.filter(date__gte=today()).delete()  # as if the term had run out

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from afterschool import enrolment, payments
 from afterschool.models import Bill, Lesson, Payment, Rating, TermSurvey
-from tests.afterschool.fees_helpers import balanced_ledger, paid_course, today  # noqa: F401
+from tests.afterschool.fees_helpers import balanced_ledger, during, early, paid_course, today  # noqa: F401
 from tests.afterschool.helpers import family
 from tests.factories import ParentFactory, UserFactory
 
@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("balanced_ledger")]
 @pytest.fixture
 def course(world):
     c = paid_course(world.school_a)
-    enrolment.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=c.pk)
+    enrolment.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=c.pk, now=early(c))
     return c
 
 
@@ -107,7 +107,7 @@ def test_bill_and_fee_lists_cost_the_same_queries_however_many_rows(
     course = paid_course(world.school_a, capacity=10)
     parents = family(world.class_a, n, prefix=f"q{n}_")
     for user, child in parents:
-        enrolment.enrol(user=user, child_id=child.pk, offering_id=course.pk)
+        enrolment.enrol(user=user, child_id=child.pk, offering_id=course.pk, now=early(course))
         child.parents.add(world.parent_a.parent)  # one parent sees every child's bills
     c = client_for(world.parent_a)
     with django_assert_num_queries(6):

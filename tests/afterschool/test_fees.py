@@ -7,14 +7,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from afterschool import enrolment, fees
 from afterschool.models import Bill, Enrolment, FeeRule, FeeTransaction, Lesson, Waiver
 from portal.models import AuditLog, SchoolPeriod
-from tests.afterschool.fees_helpers import balanced_ledger, paid_course, today  # noqa: F401
+from tests.afterschool.fees_helpers import balanced_ledger, during, early, paid_course, today  # noqa: F401
 from tests.afterschool.helpers import family
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("balanced_ledger")]
 
 
 def enrol(world, course):
-    return enrolment.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk)
+    return enrolment.enrol(
+        user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk, now=early(course)
+    )
 
 
 def test_taking_a_place_bills_the_lessons_from_today_to_the_end_of_the_period(world):
@@ -31,11 +33,11 @@ def test_taking_a_place_bills_the_lessons_from_today_to_the_end_of_the_period(wo
 def test_a_waiting_place_is_never_billed_and_a_move_up_is(world):
     course = paid_course(world.school_a, capacity=1)
     (p1, c1), (p2, c2) = family(world.class_a, 2)
-    first = enrolment.enrol(user=p1, child_id=c1.pk, offering_id=course.pk)
-    waiting = enrolment.enrol(user=p2, child_id=c2.pk, offering_id=course.pk)
+    first = enrolment.enrol(user=p1, child_id=c1.pk, offering_id=course.pk, now=early(course))
+    waiting = enrolment.enrol(user=p2, child_id=c2.pk, offering_id=course.pk, now=early(course))
     assert waiting.status == Enrolment.Status.WAITING
     assert not Bill.objects.filter(enrolment=waiting).exists()
-    enrolment.withdraw(user=p1, enrolment_id=first.pk)
+    enrolment.withdraw(user=p1, enrolment_id=first.pk, now=early(course))
     assert Bill.objects.get(enrolment=waiting).status == Bill.Status.OPEN
 
 
@@ -53,12 +55,12 @@ def test_issuing_a_period_twice_issues_nothing_twice(world):
     course = paid_course(world.school_a)
     (p1, c1), (p2, c2) = family(world.class_a, 2)
     for p, c in ((p1, c1), (p2, c2)):
-        enrolment.enrol(user=p, child_id=c.pk, offering_id=course.pk)
+        enrolment.enrol(user=p, child_id=c.pk, offering_id=course.pk, now=early(course))
     Bill.objects.all().delete()  # as if the places were taken before billing began
     start = course.plan.term.start
     assert fees.bills_issue(actor=world.principal_a, period_start=start) == 2
     assert fees.bills_issue(actor=world.principal_a, period_start=start) == 0
-    assert Bill.objects.get(child=c1).lessons == 5  # the whole term from its first day
+    assert Bill.objects.get(child=c1).lessons == 3  # the whole term from its first day
     with pytest.raises(PermissionDenied):
         fees.bills_issue(actor=world.teacher_a, period_start=start)
 
@@ -119,7 +121,10 @@ def roll(world, lesson, mark):
     from afterschool import lessons
 
     return lessons.roll_submit(
-        user=world.teacher_a, lesson_id=lesson.pk, marks={world.child_a.pk: mark}, today=lesson.date
+        user=world.teacher_a,
+        lesson_id=lesson.pk,
+        marks={world.child_a.pk: mark},
+        now=during(lesson),
     )
 
 
@@ -154,16 +159,33 @@ def test_withdrawing_refunds_the_paid_lessons_from_today(world):
     e = enrol(world, course)
     bill = Bill.objects.get(enrolment=e)
     pay(bill)
-    enrolment.withdraw(user=world.parent_a, enrolment_id=e.pk)
-    assert fees.held(bill) == 0  # today's lesson was not taken either: all three back
+    enrolment.withdraw(user=world.parent_a, enrolment_id=e.pk, now=early(course))
+    assert fees.held(bill) == 0  # before the first lesson: all three back
+
+
+def test_after_the_first_lesson_only_the_school_withdraws_and_the_rule_refunds(world):
+    course = paid_course(world.school_a)
+    e = enrol(world, course)
+    bill = Bill.objects.get(enrolment=e)
+    pay(bill)
+    today_lesson = course.lessons.get(date=today())
+    with pytest.raises(ValidationError, match="联系学校"):
+        enrolment.withdraw(user=world.parent_a, enrolment_id=e.pk, now=during(today_lesson))
+    with pytest.raises(PermissionDenied):
+        enrolment.withdraw_by_staff(user=world.teacher_a, enrolment_id=e.pk, reason="转学")
+    with pytest.raises(ValidationError):
+        enrolment.withdraw_by_staff(user=world.principal_a, enrolment_id=e.pk, reason="")
+    roll(world, today_lesson, "present")
+    enrolment.withdraw_by_staff(user=world.principal_a, enrolment_id=e.pk, reason="转学")
+    assert fees.held(bill) == 20  # the lesson taken today stays paid; the two after go back
 
 
 def test_withdrawing_reissues_an_open_bill_for_the_lessons_already_held(world):
-    course = paid_course(world.school_a)
+    course = paid_course(world.school_a, weeks=(-2, -1, 0, 1, 2))
     e = enrol(world, course)
     Bill.objects.all().delete()
     fees.bills_issue(actor=world.principal_a, period_start=course.plan.term.start)
-    enrolment.withdraw(user=world.parent_a, enrolment_id=e.pk)
+    enrolment.withdraw_by_staff(user=world.principal_a, enrolment_id=e.pk, reason="转学")
     live = Bill.objects.exclude(status=Bill.Status.CANCELLED).get(enrolment=e)
     assert live.lessons == 2 and live.amount == 40  # the two lessons before today
 

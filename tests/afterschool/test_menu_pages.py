@@ -70,6 +70,11 @@ def test_school_staff_create_and_publish_a_course(world, client_for):
     from afterschool.models import Offering
 
     offering_ = Offering.objects.get(name="书法社")
+    page = c.post(reverse("afterschool:offering_publish", args=[offering_.pk]), follow=True)
+    assert "请为课程安排教室或场地" in page.content.decode()  # no room yet
+    from tests.afterschool.helpers import room
+
+    Offering.objects.filter(pk=offering_.pk).update(room=room(world.school_a, capacity=30))
     c.post(reverse("afterschool:offering_publish", args=[offering_.pk]))
     assert Offering.objects.get(pk=offering_.pk).status == "published"
     bad = c.post(

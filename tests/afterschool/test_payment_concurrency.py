@@ -10,14 +10,16 @@ from django.db import connection
 
 from afterschool import enrolment, fees, payments
 from afterschool.models import Bill, Payment
-from tests.afterschool.fees_helpers import paid_course
+from tests.afterschool.fees_helpers import early, paid_course
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _race(world, *, lock):
     course = paid_course(world.school_a)
-    e = enrolment.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk)
+    e = enrolment.enrol(
+        user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk, now=early(course)
+    )
     bill = Bill.objects.get(enrolment=e)
     tabs = [
         Payment.objects.create(

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from afterschool import enrolment, fees, payments
 from afterschool.models import Bill, FeeTransaction, Payment, PaymentEvent
-from tests.afterschool.fees_helpers import balanced_ledger, paid_course  # noqa: F401
+from tests.afterschool.fees_helpers import balanced_ledger, during, early, paid_course  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("balanced_ledger")]
 
@@ -14,7 +14,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("balanced_ledger")]
 @pytest.fixture
 def bill(world):
     course = paid_course(world.school_a)
-    e = enrolment.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk)
+    e = enrolment.enrol(
+        user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk, now=early(course)
+    )
     return Bill.objects.get(enrolment=e)
 
 
