@@ -43,15 +43,17 @@ def paid_course(
     end=dt.time(16, 30),
 ):
     term = term or term_around_today(school.district)
-    plan = SchoolPlan.objects.create(
+    plan = SchoolPlan.objects.get_or_create(
         school=school,
         term=term,
-        weekdays=[0, 1, 2, 3, 4, 5, 6],
-        start_time=dt.time(15, 30),
-        end_time=dt.time(17, 30),
-        items="托管、社团",
-        status=SchoolPlan.Status.IN_EFFECT,
-    )
+        defaults={
+            "weekdays": [0, 1, 2, 3, 4, 5, 6],
+            "start_time": dt.time(15, 30),
+            "end_time": dt.time(17, 30),
+            "items": "托管、社团",
+            "status": SchoolPlan.Status.IN_EFFECT,
+        },
+    )[0]  # one plan a school and term: a second course of the term joins it
     teacher = SchoolStaff.objects.filter(school=school, role=SchoolStaff.Role.TEACHER).first()
     room = Room.objects.get_or_create(school=school, name="美术教室", defaults={"capacity": 40})[0]
     course = Offering.objects.create(
