@@ -1,10 +1,12 @@
+import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
 
 from afterschool import enrolment, fees
 from afterschool.models import Attendance, Bill, Lesson
-from tests.afterschool.fees_helpers import paid_course, today
+from tests.afterschool.fees_helpers import early, paid_course, today
 from tests.afterschool.helpers import family
 from tests.factories import PASSWORD
 
@@ -23,8 +25,19 @@ def _fits_the_phone(page):
     return page.evaluate("document.documentElement.scrollWidth") <= 390 + 2
 
 
+def _started_a_while_ago():
+    """A lesson time of today that has already started in real time (the roll-call opens
+    at the start): from ten minutes ago (not before 00:00) for an hour (not past 23:59)."""
+    now = timezone.localtime()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(now - dt.timedelta(minutes=10), midnight)
+    end = min(start + dt.timedelta(hours=1), now.replace(hour=23, minute=59, second=0))
+    return start.time().replace(second=0, microsecond=0), end.time().replace(microsecond=0)
+
+
 def test_a_parent_enrols_pays_in_the_sandbox_and_sees_the_receipt(world, live_server, page):
-    course = paid_course(world.school_a)  # 3 lessons from today × 20 yuan, billed per term
+    # the page enrols in real time: its lessons start next week (3 lessons × 20 yuan, per term)
+    course = paid_course(world.school_a, weeks=(1, 2, 3))
     _login(page, live_server.url, world.parent_a.username)
     page.get_by_role("link", name="课后服务选课").click()
     item = page.get_by_test_id("menu").locator("li", has_text="创意美术")
@@ -57,10 +70,11 @@ def test_a_parent_enrols_pays_in_the_sandbox_and_sees_the_receipt(world, live_se
 
 
 def test_a_teacher_takes_the_roll_call_on_a_phone(world, live_server, browser):
-    course = paid_course(world.school_a)  # taught by world.teacher_a
+    start, end = _started_a_while_ago()  # the roll-call opens when the lesson starts
+    course = paid_course(world.school_a, start=start, end=end)  # taught by world.teacher_a
     ((other_parent, other_child),) = family(world.class_a, 1)
     for user, child in [(world.parent_a, world.child_a), (other_parent, other_child)]:
-        enrolment.enrol(user=user, child_id=child.pk, offering_id=course.pk)
+        enrolment.enrol(user=user, child_id=child.pk, offering_id=course.pk, now=early(course))
     lesson = Lesson.objects.get(offering=course, date=today())
 
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
