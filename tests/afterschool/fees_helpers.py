@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from afterschool.models import FeeEntry, FeeRule, Lesson, Offering, Room, SchoolPlan
 from portal import ledger
-from portal.models import SchoolPeriod, SchoolStaff
+from portal.models import CalendarYear, SchoolPeriod, SchoolStaff
 
 
 def today():
@@ -20,6 +20,10 @@ def today():
 
 
 def term_around_today(district):
+    # a term running into a year the calendar package does not know yet: as staff would,
+    # the year is entered (no holidays beyond the weekends), so moves there are judged
+    for year in {today().year, (today() + dt.timedelta(days=40)).year}:
+        CalendarYear.objects.get_or_create(year=year, defaults={"source": "staff"})
     return SchoolPeriod.objects.create(
         district=district,
         name="本学期",
