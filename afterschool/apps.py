@@ -8,24 +8,29 @@ class AfterschoolConfig(AppConfig):
     verbose_name = _("课后服务")
 
     def ready(self):
-        post_migrate.connect(_lessons_schedule, sender=self)
+        post_migrate.connect(_schedules, sender=self)
 
 
-LESSONS_TASK_NAME = "课后服务课次补充生成"
+# (name, task, minute, hour, description): created once, then edited in the admin
+SCHEDULES = [
+    # 01:40 Asia/Shanghai, before the checks at 02:00 look for a school day without lessons
+    ("课后服务课次补充生成", "afterschool.lessons.extend", "40", "1",
+     "为开放报名的课程补充生成课次（日历录入新年度节假日后）。"),
+    ("课后服务账单到期提醒", "afterschool.bills.remind", "30", "6",
+     "提醒家长三天内到期的课后服务账单（每张账单只提醒一次）。"),
+]  # fmt: skip
 
 
-def _lessons_schedule(sender, using="default", **kwargs):
-    """The nightly extension of lessons, at 01:40 Asia/Shanghai (before the checks at 02:00
-    look for a school day without a plan); created once, then edited in the admin."""
+def _schedules(sender, using="default", **kwargs):
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-    if PeriodicTask.objects.using(using).filter(name=LESSONS_TASK_NAME).exists():
-        return
-    crontab, _ = CrontabSchedule.objects.using(using).get_or_create(
-        minute="40", hour="1", day_of_week="*", day_of_month="*", month_of_year="*",
-        timezone="Asia/Shanghai",
-    )  # fmt: skip
-    PeriodicTask.objects.using(using).create(
-        name=LESSONS_TASK_NAME, task="afterschool.lessons.extend", crontab=crontab,
-        description="为开放报名的课程补充生成课次（日历录入新年度节假日后）。",
-    )  # fmt: skip
+    for name, task, minute, hour, description in SCHEDULES:
+        if PeriodicTask.objects.using(using).filter(name=name).exists():
+            continue
+        crontab, _ = CrontabSchedule.objects.using(using).get_or_create(
+            minute=minute, hour=hour, day_of_week="*", day_of_month="*", month_of_year="*",
+            timezone="Asia/Shanghai",
+        )  # fmt: skip
+        PeriodicTask.objects.using(using).create(
+            name=name, task=task, crontab=crontab, description=description
+        )

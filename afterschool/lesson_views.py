@@ -6,7 +6,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Avg, Count, Max, Q
+from django.db.models import Max
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -26,9 +26,9 @@ from afterschool.models import (
     SchoolPlan,
     TermSurvey,
 )
+from afterschool.selectors import school_rates
 from portal.access import PARENT, SCHOOL, get_scoped_or_404, scope
 from portal.audit import audit_record
-from portal.models import Child, School
 from portal.views import for_kind
 
 
@@ -286,51 +286,6 @@ def survey(request):
 
 
 # --- the bureau ------------------------------------------------------------------------------
-
-
-def school_rates(term_start: dt.date, term_end: dt.date, district=None):
-    """Participation (children with a place in a course of the term / children of the
-    school) and satisfaction (very satisfied + satisfied / answers) per school, plus the
-    mean rating: four queries whatever the number of schools."""
-    schools = School.objects.select_related("district").order_by("district__code", "name")
-    if district is not None:
-        schools = schools.filter(district=district)
-    in_term = {
-        "offering__plan__term__start__lte": term_end,
-        "offering__plan__term__end__gte": term_start,
-    }
-    pupils = dict(Child.objects.values_list("school_id").annotate(n=Count("pk")))
-    taking = dict(
-        Enrolment.objects.filter(status=Enrolment.Status.ENROLLED)
-        .filter(**in_term)
-        .values_list("offering__school_id")
-        .annotate(n=Count("child_id", distinct=True))
-    )
-    surveys = {
-        row["school_id"]: row
-        for row in TermSurvey.objects.filter(term__start__lte=term_end, term__end__gte=term_start)
-        .values("school_id")
-        .annotate(n=Count("pk"), ok=Count("pk", filter=Q(answer__in=TermSurvey.SATISFIED_ANSWERS)))
-    }
-    ratings = dict(
-        Rating.objects.filter(**in_term).values_list("offering__school_id").annotate(a=Avg("stars"))
-    )
-    out = []
-    for school in schools:
-        n = pupils.get(school.pk, 0)
-        s = surveys.get(school.pk, {"n": 0, "ok": 0})
-        out.append(
-            {
-                "school": school,
-                "pupils": n,
-                "taking": taking.get(school.pk, 0),
-                "participation": taking.get(school.pk, 0) / n if n else None,
-                "answers": s["n"],
-                "satisfaction": s["ok"] / s["n"] if s["n"] else None,
-                "rating": ratings.get(school.pk),
-            }
-        )
-    return out
 
 
 @staff_member_required

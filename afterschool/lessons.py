@@ -219,6 +219,21 @@ def roll_submit(*, user, lesson_id: int, marks: dict[int, str], now=None) -> Les
     return lesson
 
 
+def _tell_parents_of_absence(lesson: Lesson, child_ids):
+    """The same day: each absent child's parents hear of it (on commit)."""
+    from portal.models import Child
+    from portal.notices import notify
+
+    for child in Child.objects.filter(pk__in=child_ids).prefetch_related("parents"):
+        notify(
+            [p.user_id for p in child.parents.all()],
+            key=f"absence:{lesson.pk}:{child.pk}",
+            message=f"{child.name}今天未参加课后服务“{lesson.offering.name}”"
+            f"（{lesson.start:%H:%M}），记为缺勤。如有疑问请联系老师。",
+            url="/afterschool/attendance/",
+        )
+
+
 def _settled(lesson: Lesson) -> bool:
     return Settlement.objects.filter(
         school_id=lesson.offering.school_id, term_id=lesson.offering.plan.term_id

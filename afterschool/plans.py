@@ -100,9 +100,12 @@ def plan_save(
         school=school, term=term, weekdays=weekdays, start_time=start_time, end_time=end_time
     )
     data = {
-        "term": term, "weekdays": days, "start_time": start_time, "end_time": end_time,
+        "term": term,
+        "weekdays": days,
+        "start_time": start_time,
+        "end_time": end_time,
         "items": (items or "").strip(),
-    }  # fmt: skip
+    }
     try:
         with transaction.atomic():
             if plan_id is None:
@@ -200,7 +203,20 @@ def plan_decide(*, actor, plan_id: int, approve: bool, reason: str = "") -> Scho
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "退回方案时必须说明原因。"})
-    return _move(actor=actor, plan_id=plan_id, to=Status.RETURNED, verb="returned", reason=reason)
+    with transaction.atomic():
+        plan = _move(
+            actor=actor, plan_id=plan_id, to=Status.RETURNED, verb="returned", reason=reason
+        )
+        from portal.notices import notify
+
+        editors = SchoolStaff.objects.filter(school_id=plan.school_id, role__in=EDITOR_ROLES)
+        notify(
+            editors.values_list("user_id", flat=True),
+            key=f"plan:{plan.pk}:returned:{plan.updated_at:%Y%m%d%H%M%S%f}",
+            message=f"课后服务方案（{plan.term.name}）被退回：{reason[:200]}",
+            url=f"/afterschool/plans/{plan.pk}/",
+        )
+    return plan
 
 
 def plan_start(*, actor, plan_id: int) -> SchoolPlan:

@@ -22,3 +22,30 @@ def lessons_extend(today: str | None = None) -> int:
     for offering in offerings:
         created += lessons_generate(offering)[0]
     return created
+
+
+@shared_task(name="afterschool.bills.remind")
+def bills_remind(today: str | None = None) -> int:
+    """Daily: the parents of each open bill due within three days hear of it once."""
+    from afterschool.models import Bill
+    from portal.notices import notify
+
+    day = dt.date.fromisoformat(today) if today else timezone.localdate()
+    told = 0
+    bills = (
+        Bill.objects.filter(
+            status=Bill.Status.OPEN, due_on__gte=day, due_on__lte=day + dt.timedelta(days=3)
+        )
+        .select_related("child", "enrolment__offering")
+        .prefetch_related("child__parents")
+    )
+    for bill in bills:
+        notify(
+            [p.user_id for p in bill.child.parents.all()],
+            key=f"bill:{bill.pk}:due",
+            message=f"{bill.child.name}的课后服务费“{bill.enrolment.offering.name}”"
+            f"{bill.amount} 元将于 {bill.due_on} 到期。",
+            url="/afterschool/bills/",
+        )
+        told += 1
+    return told

@@ -194,4 +194,12 @@ def case_review(*, actor, case_id: int, to: str, comment: str = "") -> Case:
             old=old,
             new={"status": to, "comment": comment.strip()},
         )
+        if to == Case.Status.RETURNED and case.submitted_by_id:
+            from portal.notices import notify
+
+            notify(
+                [case.submitted_by_id],
+                key=f"case:{case.pk}:returned:{case.updated_at:%s%f}",
+                message=f"报送的案例“{case.title[:60]}”被退回：{comment.strip()[:200]}",
+            )
     return case

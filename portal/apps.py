@@ -21,8 +21,14 @@ def _after_migrate(sender, using="default", plan=None, **kwargs):
     with_models = [a for a in apps.get_app_configs() if a.models_module is not None]
     if sender is not with_models[-1]:
         return
-    from portal.setup import ensure_calendar_years, ensure_nightly_schedule, ensure_staff_groups
+    from portal.setup import (
+        ensure_calendar_years,
+        ensure_digest_schedule,
+        ensure_nightly_schedule,
+        ensure_staff_groups,
+    )
 
     ensure_calendar_years(using=using)
     ensure_staff_groups(using=using, plan=plan)
     ensure_nightly_schedule(using=using)
+    ensure_digest_schedule(using=using)

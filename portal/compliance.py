@@ -164,8 +164,15 @@ def _record(run: CheckRun, check: Check, found: Found) -> bool:
         return False
 
 
-UPDATED = ["severity", "message", "subject_repr", "school", "institution_id", "last_seen",
-           "last_run"]  # fmt: skip
+UPDATED = [
+    "severity",
+    "message",
+    "subject_repr",
+    "school",
+    "institution_id",
+    "last_seen",
+    "last_run",
+]
 
 
 def _record_many(run: CheckRun, check: Check, founds: list[Found]) -> int:
@@ -177,28 +184,31 @@ def _record_many(run: CheckRun, check: Check, founds: list[Found]) -> int:
     keyed = {}
     for found in founds:
         content_type = (
-            ContentType.objects.get_for_model(found.subject) if found.subject is not None
-            else None
-        )  # fmt: skip
+            ContentType.objects.get_for_model(found.subject) if found.subject is not None else None
+        )
         keyed[_subject_key(found, content_type)] = (found, content_type)
     existing = {
         f.subject_key: f
-        for f in Finding.objects.filter(rule=check.code, resolved_at=None,
-                                        subject_key__in=list(keyed))
-    }  # fmt: skip
+        for f in Finding.objects.filter(
+            rule=check.code, resolved_at=None, subject_key__in=list(keyed)
+        )
+    }
     for key, finding in existing.items():
         for name, value in _values(run, check, keyed[key][0]).items():
             setattr(finding, name, value)
     Finding.objects.bulk_update(list(existing.values()), UPDATED, batch_size=1000)
     new = [
         Finding(
-            rule=check.code, subject_key=key, content_type=content_type,
+            rule=check.code,
+            subject_key=key,
+            content_type=content_type,
             object_id=str(found.subject.pk) if found.subject is not None else "",
-            first_seen=run.for_date, **_values(run, check, found),
+            first_seen=run.for_date,
+            **_values(run, check, found),
         )
         for key, (found, content_type) in keyed.items()
         if key not in existing
-    ]  # fmt: skip
+    ]
     try:
         with transaction.atomic():
             Finding.objects.bulk_create(new, batch_size=1000)
@@ -257,7 +267,31 @@ def run_finish(run_id: int) -> CheckRun:
         run.status = CheckRun.Status.FAILED if failed_rules else CheckRun.Status.SUCCEEDED
         run.finished_at = now
         run.save()
+        _tell_schools_of_new(run)
     return run
+
+
+def _tell_schools_of_new(run: CheckRun):
+    """The principal and 教导处 of a school hear of each new finding about it (their daily
+    digest gathers them into one e-mail)."""
+    from portal.models import SchoolStaff
+    from portal.notices import notify
+
+    new = Finding.objects.filter(
+        last_run=run, first_seen=run.for_date, resolved_at=None, school__isnull=False
+    ).values_list("pk", "school_id", "message")
+    staff = {}
+    for user_id, school_id in SchoolStaff.objects.filter(
+        role__in=[SchoolStaff.Role.PRINCIPAL, SchoolStaff.Role.ACADEMIC]
+    ).values_list("user_id", "school_id"):
+        staff.setdefault(school_id, []).append(user_id)
+    for pk, school_id, message in new:
+        notify(
+            staff.get(school_id, []),
+            key=f"finding:{pk}:new",
+            message=f"新的检查发现：{message[:300]}",
+            url=f"/school/findings/{pk}/",
+        )
 
 
 def run_checks(*, for_date: dt.date, trigger: str = "manual", rules=None) -> CheckRun:

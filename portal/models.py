@@ -333,6 +333,24 @@ class SchoolPeriod(models.Model):
         return self.kind != self.Kind.TERM
 
 
+class FindingStep(models.Model):
+    """One step of a finding's handling: assigned, answered (整改), sent back, closed."""
+
+    finding = models.ForeignKey("Finding", on_delete=models.CASCADE, related_name="steps")
+    action = models.CharField(_("动作"), max_length=20)
+    note = models.TextField(_("说明"), blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("检查发现办理记录")
+        verbose_name_plural = _("检查发现办理记录")
+        ordering = ["finding", "at", "id"]
+
+    def __str__(self):
+        return f"{self.finding_id} {self.action}"
+
+
 class Notice(models.Model):
     """A message in a user's in-site inbox. ``key`` names the event, so the same event never
     reaches the same user twice (portal.notices)."""
@@ -345,6 +363,7 @@ class Notice(models.Model):
     url = models.CharField(_("链接"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("已读"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
 
     SCOPE = {"school": None, "parent": "user"}
 
@@ -453,7 +472,31 @@ class Finding(models.Model):
     last_run = models.ForeignKey(
         CheckRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # set by the engine when a run no longer sees the problem; the row stays in the record
     resolved_at = models.DateTimeField(_("消除时间"), null=True, blank=True)
+
+    class Workflow(models.TextChoices):
+        NEW = "new", _("待处理")
+        ASSIGNED = "assigned", _("已交办")
+        ANSWERED = "answered", _("已反馈整改")
+        CLOSED = "closed", _("已办结")
+
+    # the staff's handling (portal.findings), apart from what the checks see
+    WORKFLOW = {
+        Workflow.NEW: {Workflow.ASSIGNED, Workflow.CLOSED},
+        Workflow.ASSIGNED: {Workflow.ANSWERED, Workflow.CLOSED},
+        Workflow.ANSWERED: {Workflow.CLOSED, Workflow.ASSIGNED},  # back: sent back
+        Workflow.CLOSED: set(),
+    }
+    workflow = models.CharField(
+        _("办理状态"), max_length=10, choices=Workflow.choices, default=Workflow.NEW
+    )
+    assigned_school = models.ForeignKey(
+        School, verbose_name=_("交办学校"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="assigned_findings",
+    )  # fmt: skip
+    assigned_institution_id = models.BigIntegerField(_("交办培训机构"), null=True, blank=True)
+    answer = models.TextField(_("整改情况"), blank=True)
 
     SCOPE = {"school": "school", "parent": None}
 

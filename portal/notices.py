@@ -1,8 +1,17 @@
-"""The in-site inbox: ``notify`` leaves a message for users after the change commits, once
-per (user, event key) under a UNIQUE constraint, so a retried or repeated change never
-tells anyone twice."""
+"""The in-site inbox and its daily e-mail digest.
 
+``notify`` leaves a message for users once the change that made it commits, once per (user,
+event key) under a UNIQUE constraint, so a retried or repeated change never tells anyone
+twice. The daily digest (a Celery task, ``digest_send``) sends each user one e-mail with
+what arrived since the last one — not a message per row — and marks those notices as
+e-mailed in the same transaction: a failed send rolls back and the task retries; a notice
+once marked is never sent again.
+"""
+
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import timezone
 
 from portal.models import Notice
 
@@ -21,3 +30,41 @@ def notify(users, *, key: str, message: str, url: str = ""):
         )
 
     transaction.on_commit(send)
+
+
+def digest_for(user_id: int) -> int:
+    """Send one user's digest; returns the number of notices in it (0: nothing sent)."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(pk=user_id)
+    if not user.email:
+        return 0
+    with transaction.atomic():
+        # skip_locked: two workers never take the same notices
+        pending = list(
+            Notice.objects.select_for_update(skip_locked=True)
+            .filter(user_id=user_id, emailed_at__isnull=True)
+            .order_by("created_at", "id")
+        )
+        if not pending:
+            return 0
+        lines = [f"- {n.created_at.astimezone(timezone.get_current_timezone()):%m-%d %H:%M} "
+                 f"{n.message}" for n in pending]  # fmt: skip
+        send_mail(
+            subject=f"双减工作平台：{len(pending)} 条新通知",
+            message="您好，以下是平台给您的新通知：\n\n"
+            + "\n".join(lines)
+            + "\n\n登录平台查看详情。",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[user.email],
+        )  # a failure raises: the transaction rolls back, the notices stay pending
+        Notice.objects.filter(pk__in=[n.pk for n in pending]).update(emailed_at=timezone.now())
+    return len(pending)
+
+
+def digest_users() -> list[int]:
+    return list(
+        Notice.objects.filter(emailed_at__isnull=True, user__email__gt="")
+        .values_list("user_id", flat=True)
+        .distinct()
+    )

@@ -24,7 +24,16 @@ def staff_for(user):
 
 
 def findings_for(user, *, open_only=True):
-    qs = scope(Finding.objects.all(), user).select_related("school", "content_type")
+    """A school's findings: about it, or assigned to it by the bureau (portal.findings)."""
+    from portal.access import SCHOOL, kind_of
+    from portal.findings import for_school
+
+    base = (
+        for_school(user.school_staff.school_id)
+        if kind_of(user) == SCHOOL
+        else scope(Finding.objects.all(), user)
+    )
+    qs = base.select_related("school", "content_type")
     if open_only:
         qs = qs.filter(resolved_at=None)
     return qs.order_by("-last_seen", "rule")

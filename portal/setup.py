@@ -30,6 +30,8 @@ SHARED_VIEW = [
     "view_calendarday",
     "view_calendaryear",
     "view_schoolperiod",
+    "change_finding",  # assign, close or send back a finding (portal.findings)
+    "view_findingstep",
 ]
 
 NIGHTLY_TASK_NAME = "夜间合规检查"
@@ -66,9 +68,10 @@ def ensure_staff_groups(using="default", plan=None):
             group.permissions.set([*own, *shared])
             continue
         added = [
-            p for p in own.select_related("content_type")
+            p
+            for p in own.select_related("content_type")
             if (p.content_type.app_label, p.content_type.model) in new_models
-        ]  # fmt: skip
+        ]
         if added:
             group.permissions.add(*added)
 
@@ -92,6 +95,31 @@ def ensure_nightly_schedule(using="default"):
         crontab=crontab,
         kwargs=json.dumps({}),
         description="每晚运行所有已登记的合规检查（默认北京时间02:00，可在此修改）。",
+    )
+
+
+DIGEST_TASK_NAME = "每日通知邮件摘要"
+
+
+def ensure_digest_schedule(using="default"):
+    """The daily e-mail digest of the in-site notices, at 07:00 Asia/Shanghai."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    if PeriodicTask.objects.using(using).filter(name=DIGEST_TASK_NAME).exists():
+        return
+    crontab, _ = CrontabSchedule.objects.using(using).get_or_create(
+        minute="0",
+        hour="7",
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone=settings.CELERY_TIMEZONE,
+    )
+    PeriodicTask.objects.using(using).create(
+        name=DIGEST_TASK_NAME,
+        task="portal.notices.digest",
+        crontab=crontab,
+        description="每天把站内通知汇总成一封邮件发给用户（每条通知只发一次）。",
     )
 
 

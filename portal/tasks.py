@@ -31,3 +31,27 @@ def nightly_checks(for_date: str | None = None, trigger: str = "nightly"):
     run, specs = compliance.run_start(for_date=day, trigger=trigger)
     chord(check_chunk.s(run.pk, s.rule, s.lo, s.hi) for s in specs)(check_finish.s(run.pk))
     return run.pk
+
+
+@shared_task(name="portal.notices.digest")
+def notices_digest():
+    """Daily: one digest task per user with notices not yet e-mailed."""
+    from portal.notices import digest_users
+
+    users = digest_users()
+    for user_id in users:
+        notices_digest_user.delay(user_id)
+    return len(users)
+
+
+@shared_task(
+    name="portal.notices.digest_user",
+    autoretry_for=(Exception,),
+    retry_backoff=60,
+    max_retries=5,
+    acks_late=True,
+)
+def notices_digest_user(user_id: int) -> int:
+    from portal.notices import digest_for
+
+    return digest_for(user_id)

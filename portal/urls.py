@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from portal import views
+from portal import dashboard_views, views
 from portal.forms import LoginForm
 
 portal_patterns = (
@@ -19,7 +19,19 @@ portal_patterns = (
     "portal",
 )
 
+dashboard_patterns = (
+    [
+        path("", dashboard_views.index, name="index"),
+        path("report/<str:line>.xlsx", dashboard_views.report, name="report"),
+        path("findings/", dashboard_views.finding_list, name="findings"),
+        path("findings/<int:pk>/", dashboard_views.finding_handle, name="finding"),
+    ],
+    "dashboard",
+)
+
 urlpatterns = [
+    path("dashboard/", include(dashboard_patterns)),
+    path("inbox/", dashboard_views.inbox, name="inbox"),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),

@@ -5,13 +5,13 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from portal import selectors
 from portal.access import BUREAU, PARENT, SCHOOL, get_scoped_or_404, kind_of
-from portal.models import Child, Finding, SchoolClass
+from portal.models import Child, SchoolClass
 
 
 def for_kind(kind):
@@ -39,7 +39,7 @@ def me(request):
     """Where a user lands after login: each kind of user to their own part of the portal."""
     kind = kind_of(request.user)
     if kind == BUREAU:
-        return redirect("admin:index")
+        return redirect("dashboard:index")  # what staff open first every morning
     if kind == SCHOOL:
         return redirect("portal:school_home")
     if kind == PARENT:
@@ -91,8 +91,29 @@ def school_findings(request):
 
 @for_kind(SCHOOL)
 def finding_detail(request, pk):
-    finding = get_scoped_or_404(Finding.objects.select_related("school"), request.user, pk=pk)
-    return render(request, "portal/finding_detail.html", {"finding": finding})
+    """A finding of the school; one the bureau assigned to it is answered here (整改)."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+
+    from portal import findings
+
+    finding = selectors.findings_for(request.user, open_only=False).filter(pk=pk).first()
+    if finding is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            findings.finding_answer(actor=request.user, finding_id=finding.pk,
+                                    answer=request.POST.get("answer", ""))  # fmt: skip
+            messages.success(request, "整改情况已反馈给教育局。")
+            return redirect("portal:finding_detail", pk=finding.pk)
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        except PermissionDenied:
+            messages.error(request, "只有校长或教导处可以反馈整改情况。")
+    return render(request, "portal/finding_detail.html", {
+        "finding": finding, "steps": finding.steps.select_related("by"),
+        "post": request.POST,
+    })  # fmt: skip
 
 
 @for_kind(PARENT)

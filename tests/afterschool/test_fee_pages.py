@@ -122,7 +122,7 @@ def test_the_bureau_reads_participation_and_satisfaction_per_school(world, cours
         school=world.school_a, term=course.plan.term, parent=world.parent_a.parent, answer="very"
     )
     Rating.objects.create(offering=course, parent=world.parent_a.parent, stars=4)
-    from afterschool.lesson_views import school_rates
+    from afterschool.selectors import school_rates
 
     rows = {r["school"]: r for r in school_rates(course.plan.term.start, course.plan.term.end)}
     a = rows[world.school_a]

@@ -99,7 +99,7 @@ def test_me_sends_each_kind_to_its_own_place(world, client_for, superuser):
     me = reverse("portal:me")
     assert client_for(world.principal_a).get(me)["Location"] == reverse("portal:school_home")
     assert client_for(world.parent_a).get(me)["Location"] == reverse("portal:parent_home")
-    assert client_for(world.bureau).get(me)["Location"] == reverse("admin:index")
+    assert client_for(world.bureau).get(me)["Location"] == reverse("dashboard:index")
 
 
 def test_an_inactive_principal_is_nobody(world, client_for):

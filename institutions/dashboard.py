@@ -1,0 +1,89 @@
+"""The institutions' panels on the bureau's dashboard (portal.dashboard)."""
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from institutions import colour, escrow
+from institutions.models import Institution, Purchase, SupervisedAccount
+from portal.dashboard import Bar, Filters, Panel, Series, link, panel
+
+
+@panel("institutions.colour", title="校外培训机构名单（按颜色）", line="institutions", order=10)
+def by_colour(f: Filters) -> Panel:
+    counts = dict(
+        Institution.objects.filter(district=f.district)
+        .annotate(colour=colour.colour_expression(today=timezone.localdate()))
+        .values_list("colour")
+        .annotate(n=Count("pk"))
+    )
+    bars = [
+        Bar(label, counts.get(code, 0), link("/institutions/", district=f.district.pk, colour=code))
+        for code, label in colour.LABELS.items()
+    ]
+    return Panel(title="", series=[Series("机构数", bars)], unit="家")
+
+
+@panel("institutions.governance", title="学科类机构治理进度", line="institutions", order=11)
+def governance(f: Filters) -> Panel:
+    G = Institution.Governance  # noqa: N806
+    counts = dict(
+        Institution.objects.filter(district=f.district, category=Institution.Category.SUBJECT)
+        .values_list("governance")
+        .annotate(n=Count("pk"))
+    )
+    states = [g for g in G if g != G.NOT_APPLICABLE]
+    bars = [
+        Bar(
+            g.label,
+            counts.get(g.value, 0),
+            link("/institutions/board/", district=f.district.pk, category="subject"),
+        )
+        for g in states
+    ]
+    return Panel(title="", series=[Series("机构数", bars)], unit="家")
+
+
+@panel("institutions.escrow", title="预收费资金监管覆盖与预警", line="institutions", order=12)
+def escrow_coverage(f: Filters) -> Panel:
+    """Share of the district's institutions with an active supervised account, share of the
+    money of running purchases kept in escrow (the rest under a deposit), and the accounts
+    whose balance is short of what they must cover (yellow, red)."""
+    institutions = Institution.objects.filter(district=f.district)
+    totals = institutions.aggregate(
+        all=Count("pk"),
+        supervised=Count("pk", filter=Q(supervised_account__active=True)),
+    )
+    money = Purchase.objects.filter(
+        institution__district=f.district, status=Purchase.Status.ACTIVE
+    ).aggregate(all=Sum("amount"), escrow=Sum("amount", filter=Q(supervision="escrow")))
+    share_inst = 100 * totals["supervised"] / totals["all"] if totals["all"] else 0
+    share_money = 100 * (money["escrow"] or 0) / money["all"] if money["all"] else 0
+    board = link("/institutions/board/", district=f.district.pk)
+    series = [
+        Series(
+            "占比（%）",
+            [
+                Bar("纳入资金监管的机构", round(share_inst, 1), board),
+                Bar("银行托管的预收费", round(float(share_money), 1), board),
+            ],
+        ),
+    ]
+    return Panel(title="", series=series, unit="%")
+
+
+@panel("institutions.escrow_warnings", title="监管账户余额预警", line="institutions", order=13)
+def escrow_warnings(f: Filters) -> Panel:
+    accounts = SupervisedAccount.objects.filter(
+        active=True, institution__district=f.district
+    ).select_related("institution")
+    levels = [s.level for s in escrow.account_states(accounts)]
+    bars = [
+        Bar("黄色预警", levels.count("yellow"), "/institutions/staff/escrow/?level=yellow"),
+        Bar("红色预警", levels.count("red"), "/institutions/staff/escrow/?level=red"),
+    ]
+    return Panel(
+        title="",
+        series=[Series("账户数", bars)],
+        unit="个",
+        figures=[("监管账户", str(len(levels)))],
+    )

@@ -1,0 +1,180 @@
+"""Bureau staff's dashboard, the findings behind it, the monthly reports, and every user's
+inbox."""
+
+import datetime as dt
+import io
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from portal import dashboard, findings
+from portal.dashboard import AGES, Filters
+from portal.models import District, Finding, School
+
+LINES = {
+    "institutions": "校外培训与预收费监管",
+    "homework": "作业管理（月报）",
+    "afterschool": "课后服务",
+    "checks": "夜间合规检查",
+}
+
+
+def _filters(request) -> Filters:
+    districts = District.objects.order_by("code")
+    district = districts.filter(pk=request.GET.get("district") or 0).first() or districts.first()
+    if district is None:
+        raise Http404("还没有区。")
+    month = request.GET.get("month") or f"{timezone.localdate():%Y-%m}"
+    try:
+        dt.date.fromisoformat(f"{month}-01")
+    except ValueError:
+        month = f"{timezone.localdate():%Y-%m}"
+    return Filters(district=district, month=month)
+
+
+@staff_member_required
+def index(request):
+    f = _filters(request)
+    panels = dashboard.build(f)
+    return render(request, "portal/dashboard.html", {
+        "panels": panels, "charts": [p.as_chart() for p in panels], "filters": f,
+        "districts": District.objects.order_by("code"), "lines": LINES,
+    })  # fmt: skip
+
+
+@staff_member_required
+def report(request, line):
+    """One line of work's monthly report as Excel: the dashboard's panels, a sheet each."""
+    if line not in LINES:
+        raise Http404
+    f = _filters(request)
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for p in dashboard.build(f, line=line):
+        ws = wb.create_sheet(p.title[:28].replace("/", "、").replace("（", "(").replace("）", ")"))
+        ws.append([f"{f.district.name} {f.month} {p.title}"])
+        ws["A1"].font = Font(bold=True, size=13)
+        ws.append(["项目", *[f"{s.label}（{p.unit}）" if p.unit else s.label for s in p.series]])
+        for i, label in enumerate(p.labels):
+            ws.append([label, *[s.bars[i].value for s in p.series]])
+        for name, value in p.figures:
+            ws.append([name, value])
+        if p.note:
+            ws.append([p.note])
+        ws.column_dimensions["A"].width = 28
+    if not wb.worksheets:
+        wb.create_sheet("无数据")
+    out = io.BytesIO()
+    wb.save(out)
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="report-{line}-{f.month}.xlsx"'
+    return response
+
+
+def _district_q(district):
+    from django.apps import apps
+
+    institution = apps.get_model("institutions", "Institution")  # an id, not its internals
+    return (
+        Q(school__district=district)
+        | Q(assigned_school__district=district)
+        | Q(institution_id__in=institution.objects.filter(district=district).values("pk"))
+    )
+
+
+@staff_member_required
+def finding_list(request):
+    """The rows behind the dashboard's findings charts: by district, severity, age, a night
+    (open on that date), rule and handling."""
+    g = request.GET
+    qs = Finding.objects.select_related("school", "assigned_school").order_by(
+        "resolved_at", "-last_seen", "rule")  # fmt: skip
+    district = District.objects.filter(pk=g.get("district") or 0).first()
+    if district:
+        qs = qs.filter(_district_q(district))
+    if g.get("severity") in Finding.Severity.values:
+        qs = qs.filter(severity=g["severity"])
+    if g.get("workflow") in Finding.Workflow.values:
+        qs = qs.filter(workflow=g["workflow"])
+    if g.get("rule"):
+        qs = qs.filter(rule=g["rule"])
+    today = timezone.localdate()
+    age = next((a for a in AGES if a[0] == g.get("age")), None)
+    if age:
+        label, lo, hi = age
+        qs = qs.filter(resolved_at__isnull=True, first_seen__lte=today - dt.timedelta(days=lo))
+        if hi is not None:
+            qs = qs.filter(first_seen__gte=today - dt.timedelta(days=hi))
+    on = g.get("on")
+    if on:
+        try:
+            day = dt.date.fromisoformat(on)
+        except ValueError:
+            day = None
+        if day:
+            qs = qs.filter(first_seen__lte=day).filter(
+                Q(resolved_at__isnull=True) | Q(resolved_at__date__gt=day)
+            )
+    elif not age and g.get("all") != "1":
+        qs = qs.filter(resolved_at__isnull=True)
+    return render(request, "portal/dashboard_findings.html", {
+        "findings": qs[:500], "count": qs.count(), "query": g,
+    })  # fmt: skip
+
+
+@staff_member_required
+def finding_handle(request, pk):
+    finding = get_object_or_404(Finding.objects.select_related("school", "assigned_school"), pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "assign":
+                school = request.POST.get("school") or None
+                inst = request.POST.get("institution") or None
+                findings.finding_assign(actor=request.user, finding_id=finding.pk,
+                                        school_id=int(school) if school else None,
+                                        institution_id=int(inst) if inst else None,
+                                        note=request.POST.get("note", ""))  # fmt: skip
+                messages.success(request, "已交办。")
+            elif action == "close":
+                findings.finding_close(actor=request.user, finding_id=finding.pk,
+                                       note=request.POST.get("note", ""))  # fmt: skip
+                messages.success(request, "已办结。")
+            elif action == "return":
+                findings.finding_return(actor=request.user, finding_id=finding.pk,
+                                        note=request.POST.get("note", ""))  # fmt: skip
+                messages.success(request, "已退回学校继续整改。")
+            return redirect("dashboard:finding", pk=finding.pk)
+        except ValidationError as exc:
+            for msg in exc.messages:
+                messages.error(request, msg)
+        except PermissionDenied:
+            messages.error(request, "您没有办理检查发现的权限。")
+        except ValueError:
+            messages.error(request, "请选择学校或填写机构编号。")
+    return render(request, "portal/dashboard_finding.html", {
+        "finding": finding, "steps": finding.steps.select_related("by"),
+        "schools": School.objects.order_by("name"), "post": request.POST,
+    })  # fmt: skip
+
+
+@login_required
+def inbox(request):
+    """What the portal told this user, and whether it went out by e-mail."""
+    notices = request.user.notices.all()[:200]
+    if request.method == "POST":
+        request.user.notices.filter(read_at__isnull=True).update(read_at=timezone.now())
+        return redirect("inbox")
+    return render(request, "portal/inbox.html", {"notices": notices})
