@@ -209,6 +209,7 @@ def roll_submit(*, user, lesson_id: int, marks: dict[int, str], now=None) -> Les
         lesson.roll_by = user
         lesson.save(update_fields=["status", "roll_submitted_at", "roll_by"])
         counts = {m: sum(1 for v in marks.values() if v == m) for m in Mark.values}
+        _tell_parents_of_absence(lesson, [c for c, m in marks.items() if m == Mark.ABSENT])
         audit_record(
             actor=user,
             action="afterschool.lesson.roll",

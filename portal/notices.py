@@ -65,6 +65,7 @@ def digest_for(user_id: int) -> int:
 def digest_users() -> list[int]:
     return list(
         Notice.objects.filter(emailed_at__isnull=True, user__email__gt="")
+        .order_by("user_id")
         .values_list("user_id", flat=True)
         .distinct()
     )
