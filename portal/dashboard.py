@@ -70,6 +70,8 @@ class Panel:
     figures: list[tuple[str, str]] = field(default_factory=list)  # headline numbers
     key: str = ""
     line: str = ""
+    # the chart shows the first bars only (the table and the Excel report show them all)
+    chart_limit: int | None = None
 
     @property
     def labels(self) -> list[str]:

@@ -193,3 +193,41 @@ def test_returned_plans_and_cases_and_absences_reach_who_must_hear(
             now=during(lesson),
         )
     assert Notice.objects.filter(user=world.parent_a, message__contains="缺勤").count() == 1
+
+
+def test_parents_hear_once_of_a_bill_due_within_three_days(
+    world, django_capture_on_commit_callbacks
+):
+    from afterschool import enrolment
+    from afterschool.models import Bill
+    from afterschool.tasks import bills_remind
+    from tests.afterschool.fees_helpers import early, paid_course
+
+    course = paid_course(world.school_a)
+    enrolment.enrol(
+        user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk, now=early(course)
+    )
+    bill = Bill.objects.get(child=world.child_a)
+    too_early = (bill.due_on - dt.timedelta(days=4)).isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert bills_remind(today=too_early) == 0
+        assert bills_remind(today=(bill.due_on - dt.timedelta(days=3)).isoformat()) == 1
+        bills_remind(today=(bill.due_on - dt.timedelta(days=2)).isoformat())
+    assert Notice.objects.filter(user=world.parent_a, key=f"bill:{bill.pk}:due").count() == 1
+
+
+def test_a_returned_case_reaches_the_school_that_sent_it(world, django_capture_on_commit_callbacks):
+    from cases.models import Case
+    from cases.services import case_review, case_submit
+
+    case = case_submit(
+        user=world.principal_a,
+        title="分层作业",
+        themes=["作业管理"],
+        body="我校推行分层作业设计，" * 30,
+    )
+    editor = UserFactory(username="case_editor", is_staff=True)
+    editor.groups.add(Group.objects.get(name="案例库"))
+    with django_capture_on_commit_callbacks(execute=True):
+        case_review(actor=editor, case_id=case.pk, to=Case.Status.RETURNED, comment="请补充数据")
+    assert Notice.objects.filter(user=world.principal_a, message__contains="请补充数据").exists()
