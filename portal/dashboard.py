@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db import connection
 from django.utils import timezone
 
 from portal.models import CheckRun, District, Finding
@@ -55,6 +54,7 @@ class Bar:
 class Series:
     label: str
     bars: list[Bar]
+    colour: str = ""  # a meaning of its own (severity red/amber/grey); else the palette's
 
     def __post_init__(self):
         self.label = str(self.label)
@@ -82,18 +82,24 @@ class Panel:
         """The chart as a table: each label with its bar in every series."""
         return [(label, [s.bars[i] for s in self.series]) for i, label in enumerate(self.labels)]
 
+    @property
+    def has_data(self) -> bool:
+        return any(b.value for s in self.series for b in s.bars)
+
     def as_chart(self) -> dict:
-        """What static/portal/dashboard.js draws."""
+        """What static/portal/dashboard.js draws (the first ``chart_limit`` bars)."""
+        n = self.chart_limit
         return {
             "key": self.key,
             "kind": self.kind,
             "unit": self.unit,
-            "labels": self.labels,
+            "labels": self.labels[:n],
             "series": [
                 {
                     "label": s.label,
-                    "values": [b.value for b in s.bars],
-                    "urls": [b.url for b in s.bars],
+                    "values": [b.value for b in s.bars][:n],
+                    "urls": [b.url for b in s.bars][:n],
+                    "colour": s.colour,
                 }
                 for s in self.series
             ],
@@ -145,7 +151,23 @@ def link(path: str, **params) -> str:
 
 # --- the portal's own panels: the nightly checks ------------------------------------------
 
+
+def findings_in(district):
+    """The findings of a district: about its schools, assigned to one, or about one of its
+    institutions (the dashboard's bars and the rows behind them use this same filter)."""
+    from django.apps import apps
+    from django.db.models import Q
+
+    institution = apps.get_model("institutions", "Institution")  # its id only, no internals
+    return Finding.objects.filter(
+        Q(school__district=district)
+        | Q(assigned_school__district=district)
+        | Q(institution_id__in=institution.objects.filter(district=district).values("pk"))
+    )
+
+
 SEVERITIES = [Finding.Severity.SERIOUS, Finding.Severity.WARNING, Finding.Severity.INFO]
+SEVERITY_COLOURS = {"serious": "#cf222e", "warning": "#d29922", "info": "#6e7781"}
 AGES = [("7 天内", 0, 7), ("8-30 天", 8, 30), ("31-90 天", 31, 90), ("90 天以上", 91, None)]
 FINDINGS_URL = "/dashboard/findings/"
 
@@ -154,8 +176,8 @@ FINDINGS_URL = "/dashboard/findings/"
 def open_findings(f: Filters) -> Panel:
     today = timezone.localdate()
     rows = (
-        Finding.objects.filter(resolved_at__isnull=True)
-        .filter(school__district=f.district)
+        findings_in(f.district)
+        .filter(resolved_at__isnull=True)
         .values_list("severity", "first_seen")
     )
     counts = {(s, a[0]): 0 for s in SEVERITIES for a in AGES}
@@ -181,35 +203,27 @@ def open_findings(f: Filters) -> Panel:
     return Panel(title="", series=series, unit="条")
 
 
-TREND_SQL = """
-SELECT d::date, COUNT(f.id)
-FROM generate_series(%(start)s::date, %(end)s::date, interval '1 day') AS d
-LEFT JOIN portal_finding f
-       ON f.first_seen <= d::date
-      AND (f.resolved_at IS NULL OR (f.resolved_at AT TIME ZONE %(tz)s)::date > d::date)
-      AND f.school_id IN (SELECT id FROM portal_school WHERE district_id = %(district)s)
-GROUP BY d ORDER BY d
-"""
-
-
 @panel("portal.findings_trend", title="近 30 晚未消除的检查发现", line="checks", order=91)
 def findings_trend(f: Filters) -> Panel:
     end = min(timezone.localdate(), f.end)
     start = end - dt.timedelta(days=29)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            TREND_SQL,
-            {
-                "start": start,
-                "end": end,
-                "district": f.district.pk,
-                "tz": str(timezone.get_current_timezone()),
-            },
-        )
-        rows = cursor.fetchall()
+    tz = timezone.get_current_timezone()
+    spans = [
+        (first, resolved.astimezone(tz).date() if resolved else None)
+        for first, resolved in findings_in(f.district)
+        .filter(first_seen__lte=end)
+        .exclude(resolved_at__date__lt=start)
+        .values_list("first_seen", "resolved_at")
+        .iterator()
+    ]
+    days = [start + dt.timedelta(days=i) for i in range(30)]
+
+    def open_on(d):  # seen by then and not yet resolved by then
+        return sum(1 for first, gone in spans if first <= d and (gone is None or gone > d))
+
     bars = [
-        Bar(f"{d:%m-%d}", n, link(FINDINGS_URL, district=f.district.pk, on=d.isoformat()))
-        for d, n in rows
+        Bar(f"{d:%m-%d}", open_on(d), link(FINDINGS_URL, district=f.district.pk, on=d.isoformat()))
+        for d in days
     ]
     run = CheckRun.objects.order_by("-started_at").first()
     figures = []

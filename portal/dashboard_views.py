@@ -83,17 +83,6 @@ def report(request, line):
     return response
 
 
-def _district_q(district):
-    from django.apps import apps
-
-    institution = apps.get_model("institutions", "Institution")  # an id, not its internals
-    return (
-        Q(school__district=district)
-        | Q(assigned_school__district=district)
-        | Q(institution_id__in=institution.objects.filter(district=district).values("pk"))
-    )
-
-
 @staff_member_required
 def finding_list(request):
     """The rows behind the dashboard's findings charts: by district, severity, age, a night
@@ -103,7 +92,7 @@ def finding_list(request):
         "resolved_at", "-last_seen", "rule")  # fmt: skip
     district = District.objects.filter(pk=g.get("district") or 0).first()
     if district:
-        qs = qs.filter(_district_q(district))
+        qs = qs.filter(pk__in=dashboard.findings_in(district).values("pk"))
     if g.get("severity") in Finding.Severity.values:
         qs = qs.filter(severity=g["severity"])
     if g.get("workflow") in Finding.Workflow.values:

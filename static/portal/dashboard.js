@@ -14,13 +14,15 @@
       data: {
         labels: spec.labels,
         datasets: spec.series.map(function (s, i) {
-          return { label: s.label, data: s.values, backgroundColor: colours[i % colours.length],
-                   borderColor: colours[i % colours.length] };
+          var colour = s.colour || colours[i % colours.length];
+          return { label: s.label, data: s.values, backgroundColor: colour, borderColor: colour };
         })
       },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
-        scales: { y: { beginAtZero: true, title: { display: !!spec.unit, text: spec.unit } } },
+        scales: { y: { beginAtZero: true, title: { display: !!spec.unit, text: spec.unit },
+                       // counts of things are whole numbers; shares may be fractions
+                       ticks: { precision: spec.unit === "%" ? undefined : 0 } } },
         onHover: function (event, elements) {
           event.native.target.style.cursor = elements.length ? "pointer" : "default";
         },
