@@ -197,6 +197,7 @@ def open_findings(f: Filters) -> Panel:
                 )
                 for label, _lo, _hi in AGES
             ],
+            colour=SEVERITY_COLOURS[s],
         )
         for s in SEVERITIES
     ]
