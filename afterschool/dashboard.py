@@ -27,7 +27,7 @@ def rates(f: Filters) -> Panel:
         ("全区参与率", f"{100 * taking / pupils:.1f}%" if pupils else "—"),
         ("全区满意率", f"{100 * satisfied / answers:.1f}%" if answers else "—"),
     ]
-    return Panel(title="", series=series, unit="%", figures=figures)
+    return Panel(title="", series=series, unit="%", figures=figures, chart_limit=30)
 
 
 @panel("afterschool.plans", title="课后服务方案状态（一校一案）", line="afterschool", order=41)

@@ -19,21 +19,31 @@ def school_rates(term_start: dt.date, term_end: dt.date, district=None):
         "offering__plan__term__start__lte": term_end,
         "offering__plan__term__end__gte": term_start,
     }
-    pupils = dict(Child.objects.values_list("school_id").annotate(n=Count("pk")))
+    pupils = dict(
+        Child.objects.filter(school__in=schools).order_by()
+        .values_list("school_id").annotate(n=Count("pk"))
+    )  # fmt: skip
     taking = dict(
-        Enrolment.objects.filter(status=Enrolment.Status.ENROLLED)
+        Enrolment.objects.filter(status=Enrolment.Status.ENROLLED, offering__school__in=schools)
+        .order_by()
         .filter(**in_term)
         .values_list("offering__school_id")
         .annotate(n=Count("child_id", distinct=True))
     )
     surveys = {
         row["school_id"]: row
-        for row in TermSurvey.objects.filter(term__start__lte=term_end, term__end__gte=term_start)
+        for row in TermSurvey.objects.filter(
+            term__start__lte=term_end, term__end__gte=term_start, school__in=schools
+        )
+        .order_by()
         .values("school_id")
         .annotate(n=Count("pk"), ok=Count("pk", filter=Q(answer__in=TermSurvey.SATISFIED_ANSWERS)))
     }
     ratings = dict(
-        Rating.objects.filter(**in_term).values_list("offering__school_id").annotate(a=Avg("stars"))
+        Rating.objects.filter(**in_term, offering__school__in=schools)
+        .order_by()
+        .values_list("offering__school_id")
+        .annotate(a=Avg("stars"))
     )
     out = []
     for school in schools:

@@ -129,3 +129,29 @@ def report_xlsx(rows, *, title: str) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def snapshot_refresh(*, district: District, month: str):
+    """Compute the district's report for ``month`` and keep it (the nightly task)."""
+    from django.utils import timezone
+
+    from homework.models import ReportSnapshot
+
+    days, rows = monthly_report(district=district, month=month)
+    snap, _created = ReportSnapshot.objects.update_or_create(
+        district=district, month=month,
+        defaults={"rows": [list(vars(r).values()) for r in rows], "days": len(days),
+                  "computed_at": timezone.now()},
+    )  # fmt: skip
+    return snap
+
+
+def snapshot(*, district: District, month: str):
+    """The kept report of ``month`` (computed now if there is none yet): (rows, computed_at).
+    Raises CalendarUnknownDay like ``monthly_report``."""
+    from homework.models import ReportSnapshot
+
+    snap = ReportSnapshot.objects.filter(district=district, month=month).first()
+    if snap is None:
+        snap = snapshot_refresh(district=district, month=month)
+    return [ReportRow(*r) for r in snap.rows], snap.computed_at

@@ -4,7 +4,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from institutions import colour, escrow
-from institutions.models import Institution, Purchase, SupervisedAccount
+from institutions.models import Institution, Purchase
 from portal.dashboard import Bar, Filters, Panel, Series, link, panel
 
 
@@ -73,10 +73,7 @@ def escrow_coverage(f: Filters) -> Panel:
 
 @panel("institutions.escrow_warnings", title="监管账户余额预警", line="institutions", order=13)
 def escrow_warnings(f: Filters) -> Panel:
-    accounts = SupervisedAccount.objects.filter(
-        active=True, institution__district=f.district
-    ).select_related("institution")
-    levels = [s.level for s in escrow.account_states(accounts)]
+    levels = escrow.warning_levels(f.district)
     bars = [
         Bar("黄色预警", levels.count("yellow"), "/institutions/staff/escrow/?level=yellow"),
         Bar("红色预警", levels.count("red"), "/institutions/staff/escrow/?level=red"),

@@ -83,6 +83,11 @@ class Panel:
         return [(label, [s.bars[i] for s in self.series]) for i, label in enumerate(self.labels)]
 
     @property
+    def table_rows(self) -> list[tuple[str, list[Bar]]]:
+        """The page's table: what the chart draws (the Excel report has every row)."""
+        return self.rows[: self.chart_limit]
+
+    @property
     def has_data(self) -> bool:
         return any(b.value for s in self.series for b in s.bars)
 

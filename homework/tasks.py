@@ -1,0 +1,23 @@
+"""Celery tasks of the homework line."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from homework import reports
+from portal.models import District
+from portal.schoolcalendar import CalendarUnknownDay
+
+
+@shared_task(name="homework.reports.snapshot", acks_late=True)
+def reports_snapshot(month: str | None = None) -> int:
+    """Nightly: every district's monthly report of the current month, kept for the
+    dashboard (a district the calendar cannot judge this month is skipped)."""
+    month = month or f"{timezone.localdate():%Y-%m}"
+    done = 0
+    for district in District.objects.all():
+        try:
+            reports.snapshot_refresh(district=district, month=month)
+            done += 1
+        except CalendarUnknownDay:
+            continue
+    return done
