@@ -39,14 +39,11 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from decimal import Decimal
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -66,7 +63,7 @@ REQUEST_TIMEOUT = 60  # seconds per request (socket timeout)
 BURST_LIMIT = 600  # seconds a whole burst may take before it counts as hung
 
 
-from _common import setup_bench_database  # noqa: E402
+from _common import Gunicorn, setup_bench_database  # noqa: E402
 
 # --- the data set ---------------------------------------------------------------------------
 
@@ -304,77 +301,6 @@ def _drop_sessions(keys):
 
 
 # --- serving --------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Gunicorn:
-    def __init__(self, workers: int, log_path: Path):
-        self.workers = workers
-        self.port = _free_port()
-        self.log_path = log_path
-        self.proc = None
-        self.log = None
-
-    def start(self):
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DJANGO_DEBUG": "false",
-            "PORTAL_PRODUCTION": "false",
-        }
-        self.log = open(self.log_path, "ab")  # closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"), "portal.wsgi:application",
-                "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-                "--log-level", "warning",
-            ],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.proc.returncode}), see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/ping", timeout=2) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer /ping within 60 s, see {self.log_path}")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.proc = None
-        if self.log is not None:
-            self.log.close()
-            self.log = None
-
-    def problems_since(self, offset: int):
-        """Error lines the server logged after byte offset (Django logs 4xx/5xx, tracebacks)."""
-        text = self.log_path.read_bytes()[offset:].decode("utf-8", "replace")
-        pattern = re.compile(r"Traceback|Error|Forbidden|Bad Request|WORKER TIMEOUT|Lock", re.I)
-        return [line for line in text.splitlines() if pattern.search(line)]
-
-    def log_size(self) -> int:
-        return self.log_path.stat().st_size
 
 
 def _load_note() -> str:

@@ -33,13 +33,11 @@ import pstats
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
@@ -104,7 +102,7 @@ QUERIES = [
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
-from _common import setup_bench_database  # noqa: E402
+from _common import Gunicorn, setup_bench_database  # noqa: E402
 
 # --- the data set -------------------------------------------------------------------------
 
@@ -385,67 +383,6 @@ def _colours():
 
 
 # --- serving and loading --------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Gunicorn:
-    def __init__(self, workers: int, log_path: Path):
-        self.workers = workers
-        self.port = _free_port()
-        self.log_path = log_path
-        self.proc = None
-
-    def start(self):
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DJANGO_DEBUG": "false",
-            "PORTAL_PRODUCTION": "false",
-        }
-        self.log = open(self.log_path, "ab")  # closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"), "portal.wsgi:application",
-                "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-                "--log-level", "warning",
-            ],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.proc.returncode}), see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/ping", timeout=2) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer /ping within 60 s, see {self.log_path}")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.proc = None
-        if getattr(self, "log", None):
-            self.log.close()
-            self.log = None
 
 
 LUA = """
