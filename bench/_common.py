@@ -111,5 +111,9 @@ class Gunicorn:
         pattern = re.compile(r"Traceback|Error|Forbidden|Bad Request|WORKER TIMEOUT|Lock", re.I)
         return [line for line in text.splitlines() if pattern.search(line)]
 
+    def problems(self):
+        """Error lines the server logged since it started."""
+        return self.problems_since(0)
+
     def log_size(self) -> int:
         return self.log_path.stat().st_size

@@ -73,14 +73,14 @@ def escrow_coverage(f: Filters) -> Panel:
 
 @panel("institutions.escrow_warnings", title="监管账户余额预警", line="institutions", order=13)
 def escrow_warnings(f: Filters) -> Panel:
-    levels = escrow.warning_levels(f.district)
+    levels = escrow.warning_levels(f.district)  # {level: accounts}
     bars = [
-        Bar("黄色预警", levels.count("yellow"), "/institutions/staff/escrow/?level=yellow"),
-        Bar("红色预警", levels.count("red"), "/institutions/staff/escrow/?level=red"),
+        Bar("黄色预警", levels["yellow"], "/institutions/staff/escrow/?level=yellow"),
+        Bar("红色预警", levels["red"], "/institutions/staff/escrow/?level=red"),
     ]
     return Panel(
         title="",
         series=[Series("账户数", bars)],
         unit="个",
-        figures=[("监管账户", str(len(levels)))],
+        figures=[("监管账户", str(sum(levels.values())))],
     )

@@ -786,41 +786,56 @@ def account_states(accounts, policy: EscrowPolicy | None = None) -> list[Account
     return states
 
 
-def warning_levels(district) -> list[str]:
-    """The warning level of each active supervised account of a district, as
-    ``account_states`` judges them, for the dashboard: three queries of plain values
-    (no model objects; a district has thousands of accounts)."""
-    from django.db.models import DecimalField, ExpressionWrapper, F, Func
+WARNING_SQL = """
+WITH acc AS (
+    SELECT a.institution_id, a.kind, a.deposit_amount, i.scale
+    FROM institutions_supervisedaccount a
+    JOIN institutions_institution i ON i.id = a.institution_id
+    WHERE a.active AND i.district_id = %(district)s
+),
+bal AS (
+    SELECT e.account, SUM(e.amount) AS have
+    FROM institutions_escrowentry e
+    WHERE e.account IN (SELECT 'escrow:inst:' || institution_id FROM acc WHERE kind = 'escrow')
+    GROUP BY e.account
+),
+unc AS (  -- Purchase.unconsumed_value: amount less value_of(lessons_consumed), half up
+    SELECT p.institution_id,
+           SUM(p.amount - CASE WHEN p.lessons_consumed >= p.lessons THEN p.amount
+                               ELSE ROUND(p.amount * p.lessons_consumed / p.lessons, 2) END) AS need
+    FROM institutions_purchase p
+    WHERE p.status = 'active' AND p.supervision = 'escrow'
+      AND p.institution_id IN (SELECT institution_id FROM acc WHERE kind = 'escrow')
+    GROUP BY p.institution_id
+),
+state AS (
+    SELECT CASE WHEN acc.kind = 'escrow' THEN COALESCE(bal.have, 0) ELSE acc.deposit_amount END
+               AS have,
+           CASE WHEN acc.kind = 'escrow' THEN COALESCE(unc.need, 0)
+                ELSE GREATEST(%(minimum)s, ROUND(%(per_student)s * acc.scale, 2)) END AS need
+    FROM acc
+    LEFT JOIN bal ON bal.account = 'escrow:inst:' || acc.institution_id
+    LEFT JOIN unc ON unc.institution_id = acc.institution_id
+)
+SELECT CASE WHEN need <= 0 THEN ''
+            WHEN have * 100 / need < %(red)s THEN 'red'
+            WHEN have * 100 / need < %(yellow)s THEN 'yellow'
+            ELSE '' END AS level,
+       COUNT(*)
+FROM state GROUP BY 1
+"""
 
+
+def warning_levels(district) -> dict[str, int]:
+    """How many of a district's active supervised accounts are at each warning level, as
+    ``account_states`` and ``EscrowPolicy.level`` judge them, in one SQL statement (the
+    dashboard; a district has thousands of accounts). {"": n, "yellow": n, "red": n}"""
     policy = EscrowPolicy.current()
-    rows = list(
-        SupervisedAccount.objects.filter(active=True, institution__district=district).values_list(
-            "institution_id", "kind", "deposit_amount", "institution__scale"
-        )
-    )
-    escrow_ids = [i for i, kind, _d, _s in rows if kind == SupervisedAccount.Kind.ESCROW]
-    balances = escrow_balances(escrow_ids)
-    # Purchase.unconsumed_value in SQL: amount less the value of the lessons consumed,
-    # rounded to the fen half up (ROUND on numeric rounds half away from zero: the same for
-    # these positive amounts)
-    consumed = Func(
-        ExpressionWrapper(F("amount") * F("lessons_consumed") / F("lessons"),
-                          output_field=DecimalField()),
-        2, function="ROUND", output_field=DecimalField(),
-    )  # fmt: skip
-    unconsumed = dict(
-        Purchase.objects.filter(institution_id__in=escrow_ids, status=Status.ACTIVE,
-                                supervision="escrow")
-        .values("institution_id")
-        .annotate(v=Sum(F("amount") - consumed))
-        .values_list("institution_id", "v")
-    )  # fmt: skip
-    levels = []
-    for institution_id, kind, deposit, scale in rows:
-        if kind == SupervisedAccount.Kind.ESCROW:
-            have = balances[institution_id]
-            need = unconsumed.get(institution_id) or Decimal("0.00")
-        else:
-            have, need = deposit, policy.deposit_required(scale)
-        levels.append(policy.level(have, need))
-    return levels
+    with connection.cursor() as cursor:
+        cursor.execute(WARNING_SQL, {
+            "district": district.pk, "minimum": policy.deposit_minimum,
+            "per_student": policy.deposit_per_student, "red": policy.red_below_percent,
+            "yellow": policy.yellow_below_percent,
+        })  # fmt: skip
+        found = dict(cursor.fetchall())
+    return {level: found.get(level, 0) for level in ("", "yellow", "red")}
