@@ -109,7 +109,7 @@ def _world(n_parents: int, capacity: int, fee: Decimal):
         term, _ = SchoolPeriod.objects.update_or_create(
             district=district, kind=SchoolPeriod.Kind.TERM, name=TERM,
             defaults={"start": today - dt.timedelta(days=60),
-                      "end": today + dt.timedelta(days=120)},
+                      "end": today + dt.timedelta(days=120), "status": "active"},
         )  # fmt: skip
         plan, _ = SchoolPlan.objects.update_or_create(
             school=school, term=term,
@@ -122,8 +122,12 @@ def _world(n_parents: int, capacity: int, fee: Decimal):
             defaults={"plan": plan, "kind": Offering.Kind.ENRICHMENT, "teacher": teacher,
                       "grades": [3], "capacity": capacity, "weekday": 2,
                       "start": dt.time(15, 30), "end": dt.time(16, 30), "fee_per_lesson": fee,
-                      "status": Offering.Status.PUBLISHED},
+                      "status": Offering.Status.PUBLISHED,
+                      # signup closes at the first lesson: the course starts after the burst
+                      "starts_on": today + dt.timedelta(days=1)},
         )  # fmt: skip
+        # lessons an earlier run made before the course's start (nothing hangs on them)
+        offering.lessons.filter(date__lt=offering.starts_on).delete()
         try:  # the lessons publishing creates (bills count them)
             from afterschool.lessons import lessons_generate
         except ImportError:

@@ -282,6 +282,8 @@ class ReportSnapshot(models.Model):
     month = models.CharField(_("月份"), max_length=7)
     rows = models.JSONField()
     days = models.PositiveSmallIntegerField(_("上学日"))
+    # why there are no rows (the calendar cannot judge the month), kept like the rows
+    note = models.TextField(_("说明"), blank=True)
     computed_at = models.DateTimeField(_("计算时间"))
 
     class Meta:

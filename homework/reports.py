@@ -132,26 +132,33 @@ def report_xlsx(rows, *, title: str) -> bytes:
 
 
 def snapshot_refresh(*, district: District, month: str):
-    """Compute the district's report for ``month`` and keep it (the nightly task)."""
+    """Compute the district's report for ``month`` and keep it (the nightly task). A month
+    the calendar cannot judge is kept too, with the reason, so that every view of it costs
+    the same one query."""
     from django.utils import timezone
 
     from homework.models import ReportSnapshot
+    from portal.schoolcalendar import CalendarUnknownDay
 
-    days, rows = monthly_report(district=district, month=month)
+    try:
+        days, rows = monthly_report(district=district, month=month)
+        note = ""
+    except CalendarUnknownDay as exc:
+        days, rows, note = [], [], str(exc)
     snap, _created = ReportSnapshot.objects.update_or_create(
         district=district, month=month,
         defaults={"rows": [list(vars(r).values()) for r in rows], "days": len(days),
-                  "computed_at": timezone.now()},
+                  "note": note, "computed_at": timezone.now()},
     )  # fmt: skip
     return snap
 
 
 def snapshot(*, district: District, month: str):
-    """The kept report of ``month`` (computed now if there is none yet): (rows, computed_at).
-    Raises CalendarUnknownDay like ``monthly_report``."""
+    """The kept report of ``month`` (computed now if there is none yet):
+    (rows, computed_at, note)."""
     from homework.models import ReportSnapshot
 
     snap = ReportSnapshot.objects.filter(district=district, month=month).first()
     if snap is None:
         snap = snapshot_refresh(district=district, month=month)
-    return [ReportRow(*r) for r in snap.rows], snap.computed_at
+    return [ReportRow(*r) for r in snap.rows], snap.computed_at, snap.note

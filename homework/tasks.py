@@ -5,19 +5,15 @@ from django.utils import timezone
 
 from homework import reports
 from portal.models import District
-from portal.schoolcalendar import CalendarUnknownDay
 
 
 @shared_task(name="homework.reports.snapshot", acks_late=True)
 def reports_snapshot(month: str | None = None) -> int:
     """Nightly: every district's monthly report of the current month, kept for the
-    dashboard (a district the calendar cannot judge this month is skipped)."""
+    dashboard (a month the calendar cannot judge is kept with the reason)."""
     month = month or f"{timezone.localdate():%Y-%m}"
     done = 0
     for district in District.objects.all():
-        try:
-            reports.snapshot_refresh(district=district, month=month)
-            done += 1
-        except CalendarUnknownDay:
-            continue
+        reports.snapshot_refresh(district=district, month=month)
+        done += 1
     return done
