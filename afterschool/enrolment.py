@@ -20,7 +20,6 @@ from django.utils import timezone
 from afterschool import fees
 from afterschool.lessons import is_manager, local_now
 from afterschool.models import Enrolment, Lesson, Offering
-from afterschool.operations import offering_publish  # noqa: F401  (its home before)
 from portal.audit import audit_record
 from portal.models import Child
 

@@ -15,13 +15,7 @@ from afterschool import fees, payments
 from afterschool.models import Bill, Payment, Settlement, Waiver
 from portal.access import PARENT, SCHOOL, get_scoped_or_404, scope
 from portal.models import Child, SchoolPeriod
-from portal.views import for_kind
-
-
-def _error(request, exc):
-    for msg in getattr(exc, "messages", [str(exc)]):
-        messages.error(request, msg)
-
+from portal.views import for_kind, messages_from
 
 # --- parents --------------------------------------------------------------------------------
 
@@ -47,7 +41,7 @@ def bill_pay(request, pk):
     try:
         payment = payments.payment_start(user=request.user, bill_id=bill.pk, provider=provider)
     except ValidationError as exc:
-        _error(request, exc)
+        messages_from(request, exc)
         return redirect("afterschool:bills")
     return redirect(payments.PROVIDERS[provider].begin(payment))
 
@@ -95,17 +89,10 @@ def notify(request, provider):
 # --- school staff ------------------------------------------------------------------------------
 
 
-def _fee_staff(request):
-    try:
-        return fees.fee_staff(request.user)
-    except PermissionDenied:
-        raise PermissionDenied from None
-
-
 @for_kind(SCHOOL)
 def fee_desk(request):
     """收费管理: issue a period's bills, confirm bank transfers, waivers, refunds."""
-    staff = _fee_staff(request)
+    staff = fees.fee_staff(request.user)
     action = request.POST.get("action") if request.method == "POST" else None
     try:
         if action == "issue":
@@ -142,7 +129,7 @@ def fee_desk(request):
         if action:
             return redirect("afterschool:fees")
     except ValidationError as exc:
-        _error(request, exc)
+        messages_from(request, exc)
     except (ValueError, KeyError):
         messages.error(request, "请检查填写的日期、金额和编号。")
     school = staff.school
@@ -176,7 +163,7 @@ def _term(request, school):
 
 @for_kind(SCHOOL)
 def settlement(request):
-    staff = _fee_staff(request)
+    staff = fees.fee_staff(request.user)
     term, terms = _term(request, staff.school)
     if term is None:
         raise Http404
@@ -185,7 +172,7 @@ def settlement(request):
             fees.settlement_post(actor=request.user, term_id=term.pk)
             messages.success(request, "学期结算已入账。")
         except ValidationError as exc:
-            _error(request, exc)
+            messages_from(request, exc)
         except PermissionDenied:
             messages.error(request, "学期结算须由校长确认。")
         return redirect(f"{request.path}?term={term.pk}")

@@ -17,12 +17,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from afterschool.models import (
-    AfterschoolPolicy,
     Attendance,
     Bill,
     Enrolment,
@@ -37,23 +36,17 @@ from afterschool.models import (
 from portal import ledger
 from portal.access import SCHOOL, kind_of
 from portal.audit import audit_record
+from portal.locks import lock_timeout
 from portal.models import Child, School, SchoolPeriod, SchoolStaff
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-LOCK_TIMEOUT = "5s"
 Kind = FeeTransaction.Kind
-FEE_ROLES = {SchoolStaff.Role.PRINCIPAL, SchoolStaff.Role.ACADEMIC}
-
-
-def _lock_timeout():
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
 
 
 def fee_staff(user) -> SchoolStaff:
     """The principal or 教导处 who run the school's fees (not every teacher)."""
-    if kind_of(user) != SCHOOL or user.school_staff.role not in FEE_ROLES:
+    if kind_of(user) != SCHOOL or user.school_staff.role not in SchoolStaff.MANAGER_ROLES:
         raise PermissionDenied
     return user.school_staff
 
@@ -218,7 +211,7 @@ def bills_issue(*, actor, period_start: dt.date, today=None) -> int:
                 {"period_start": f"收费周期从 {period[0]} 开始，不是 {period_start}。"}
             )
         with transaction.atomic():
-            _lock_timeout()
+            lock_timeout()
             Offering.objects.select_for_update().get(pk=offering.pk)  # places stay put
             billed = Bill.objects.filter(
                 enrolment__offering=offering, period_start=period[0]
@@ -248,7 +241,7 @@ def bill_cancel(*, actor, bill_id: int, reason: str) -> Bill:
         raise ValidationError({"reason": "作废账单必须说明原因。"})
     staff = fee_staff(actor)
     with transaction.atomic():
-        _lock_timeout()
+        lock_timeout()
         bill = Bill.objects.select_for_update().get(pk=bill_id, school_id=staff.school_id)
         _cancel_locked(bill, actor=actor, reason=reason)
     return bill
@@ -312,39 +305,59 @@ class RefundView:
         return max(ZERO, self.due_total - self.refunded)
 
 
-def refund_view(bill: Bill, rule: FeeRule | None = None, today=None) -> RefundView:
-    """Which of a bill's lessons are refunded under the school's rule: lessons cancelled
-    after the bill was issued (always); held lessons the child missed on leave (rule
-    "leave") or missed at all ("absent"); lessons after a withdrawal."""
-    rule = rule or rule_for(bill.school_id)
-    enrolment = bill.enrolment
-    lessons = Lesson.objects.filter(
-        offering_id=enrolment.offering_id, date__range=(bill.lessons_from, bill.period_end)
-    )
-    counted = lessons.exclude(status=Lesson.Status.CANCELLED).count()
-    cancelled_since = max(0, bill.lessons - counted)
-    missed = {Attendance.Mark.LEAVE} if rule.refund == FeeRule.Refund.LEAVE else set()
+def _missed(rule: FeeRule) -> set[str]:
     if rule.refund == FeeRule.Refund.ABSENT:
-        missed = {Attendance.Mark.LEAVE, Attendance.Mark.ABSENT}
-    not_attended = 0
-    if missed:
-        not_attended = Attendance.objects.filter(
-            lesson__in=lessons.filter(status=Lesson.Status.HELD),
-            child_id=bill.child_id,
-            mark__in=missed,
-        ).count()
+        return {Attendance.Mark.LEAVE, Attendance.Mark.ABSENT}
+    return {Attendance.Mark.LEAVE} if rule.refund == FeeRule.Refund.LEAVE else set()
+
+
+def _refundable(bill: Bill, rule: FeeRule, lessons, marks) -> int:
+    """The rule on one bill: ``lessons`` are (id, date, status) of its course, ``marks``
+    {(lesson id, child id): mark}. Lessons cancelled after the bill was issued (always);
+    held lessons the child missed on leave (rule "leave") or missed at all ("absent");
+    lessons from the day the child left that they did not attend (held or not, they are
+    off the roll, so no mark)."""
+    enrolment = bill.enrolment
+    mine = [x for x in lessons if bill.lessons_from <= x[1] <= bill.period_end]
+    counted = [x for x in mine if x[2] != Lesson.Status.CANCELLED]
+    cancelled_since = max(0, bill.lessons - len(counted))
+    missed = _missed(rule)
+    not_attended = sum(
+        1
+        for pk, _d, status in counted
+        if status == Lesson.Status.HELD and marks.get((pk, bill.child_id)) in missed
+    )
     after_withdrawal = 0
     if enrolment.status == Enrolment.Status.WITHDRAWN:
         left_on = timezone.localdate(enrolment.changed_at)
-        # a lesson from the day the child left that they did not attend (they are off the
-        # roll, so no mark): held or not, it is not theirs
-        after_withdrawal = (
-            lessons.filter(date__gte=left_on)
-            .exclude(status=Lesson.Status.CANCELLED)
-            .exclude(attendance__child_id=bill.child_id)
-            .count()
+        after_withdrawal = sum(
+            1 for pk, day, _s in counted if day >= left_on and (pk, bill.child_id) not in marks
         )
-    refundable = min(bill.lessons, cancelled_since + not_attended + after_withdrawal)
+    return min(bill.lessons, cancelled_since + not_attended + after_withdrawal)
+
+
+def _lessons_and_marks(offering_ids, child_ids):
+    """What ``_refundable`` reads, for many bills at once (two queries)."""
+    lessons = {}
+    for pk, offering_id, day, status in Lesson.objects.filter(
+        offering_id__in=offering_ids
+    ).values_list("pk", "offering_id", "date", "status"):
+        lessons.setdefault(offering_id, []).append((pk, day, status))
+    marks = {
+        (lesson_id, child_id): mark
+        for lesson_id, child_id, mark in Attendance.objects.filter(
+            lesson__offering_id__in=offering_ids, child_id__in=child_ids
+        ).values_list("lesson_id", "child_id", "mark")
+    }
+    return lessons, marks
+
+
+def refund_view(bill: Bill, rule: FeeRule | None = None, today=None) -> RefundView:
+    """Which of a bill's lessons are refunded under the school's rule (``_refundable``)."""
+    rule = rule or rule_for(bill.school_id)
+    offering_id = bill.enrolment.offering_id
+    lessons, marks = _lessons_and_marks([offering_id], [bill.child_id])
+    refundable = _refundable(bill, rule, lessons.get(offering_id, []), marks)
     refunded = ledger.balance(FeeEntry, bill.account, transaction__kind=Kind.REFUND)
     return RefundView(
         bill.lessons, refundable, _share(bill.amount, refundable, bill.lessons), refunded
@@ -354,7 +367,7 @@ def refund_view(bill: Bill, rule: FeeRule | None = None, today=None) -> RefundVi
 def bill_refund_due(*, actor, bill_id: int) -> Decimal:
     """Refund what the rule says is due on a paid bill and not yet refunded."""
     with transaction.atomic():
-        _lock_timeout()
+        lock_timeout()
         bill = Bill.objects.select_for_update().select_related("enrolment").get(pk=bill_id)
         if bill.status != Bill.Status.PAID:
             return ZERO
@@ -429,7 +442,7 @@ def waiver_set(*, actor, child_id: int, term_id: int, percent: int, reason: str)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        _lock_timeout()
+        lock_timeout()
         waiver, created = Waiver.objects.update_or_create(
             child=child, term=term, defaults={"percent": percent, "reason": reason, "by": actor}
         )
@@ -509,6 +522,11 @@ def settlement_report(school: School, term: SchoolPeriod) -> SettlementReport:
         .select_related("child", "enrolment__offering__contract__provider")
         .order_by("enrolment__offering__name", "child__name", "period_start")
     )
+    # the school's rule on every provider bill from two queries (not three per bill)
+    provider_bills = [b for b in bills if b.enrolment.offering.contract_id]
+    lessons, marks = _lessons_and_marks(
+        {b.enrolment.offering_id for b in provider_bills}, {b.child_id for b in provider_bills}
+    )
     sums = {}
     for account, kind, total in (
         FeeEntry.objects.filter(account__in=[b.account for b in bills])
@@ -526,8 +544,8 @@ def settlement_report(school: School, term: SchoolPeriod) -> SettlementReport:
         report.bills.append((bill, paid, refunded, paid - refunded - settled))
         contract = bill.enrolment.offering.contract
         if contract is not None:
-            view = refund_view(bill, rule)
-            delivered = bill.lessons - view.refundable
+            course = lessons.get(bill.enrolment.offering_id, [])
+            delivered = bill.lessons - _refundable(bill, rule, course, marks)
             row = report.providers.setdefault(contract.provider, {"lessons": 0, "amount": ZERO})
             row["lessons"] += delivered
             row["amount"] += contract.price_per_lesson * delivered
@@ -570,7 +588,7 @@ def settlement_post(*, actor, term_id: int) -> Settlement:
         )
     refunds_run(actor=actor, school_id=school.pk)
     with transaction.atomic():
-        _lock_timeout()
+        lock_timeout()
         School.objects.select_for_update().get(pk=school.pk)  # one settlement at a time
         if Settlement.objects.filter(school=school, term=term).exists():
             return Settlement.objects.get(school=school, term=term)
@@ -626,13 +644,3 @@ def settlement_post(*, actor, term_id: int) -> Settlement:
             },
         )
     return settlement
-
-
-def subsidy_under_floor(rule: FeeRule, policy: AfterschoolPolicy | None = None) -> bool:
-    """教师课时补助 below the bureau's floor (50元 a lesson by default, Yantai's rule)."""
-    policy = policy or AfterschoolPolicy.current()
-    return rule.subsidy_per_lesson < policy.teacher_subsidy_floor
-
-
-def overdue_bills(for_date: dt.date):
-    return Bill.objects.filter(status=Bill.Status.OPEN, due_on__lt=for_date)

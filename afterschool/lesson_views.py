@@ -29,12 +29,7 @@ from afterschool.models import (
 from afterschool.selectors import school_rates
 from portal.access import PARENT, SCHOOL, get_scoped_or_404, scope
 from portal.audit import audit_record
-from portal.views import for_kind
-
-
-def _error(request, exc):
-    for msg in getattr(exc, "messages", [str(exc)]):
-        messages.error(request, msg)
+from portal.views import for_kind, messages_from
 
 
 @for_kind(SCHOOL)
@@ -75,7 +70,7 @@ def roll_call(request, pk):
                 LeaveRequest.DoesNotExist):  # fmt: skip
             messages.error(request, "没有这条记录，请刷新页面。")
         except ValidationError as exc:
-            _error(request, exc)
+            messages_from(request, exc)
         except PermissionDenied:
             messages.error(request, "只有校长或教导处可以办理。")
         except ValueError:
@@ -164,7 +159,7 @@ def lesson_cancel(request, pk):
         )
         messages.success(request, "课次已取消，费用将按规则退还。")
     except ValidationError as exc:
-        _error(request, exc)
+        messages_from(request, exc)
     except PermissionDenied:
         messages.error(request, "只有校长或教导处可以取消课次。")
     return redirect("afterschool:roll_call", pk=lesson.pk)

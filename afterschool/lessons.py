@@ -29,7 +29,7 @@ from portal.models import SchoolStaff
 from portal.schoolcalendar import CalendarUnknownDay, missing_years, school_days
 
 Mark = Attendance.Mark
-MANAGERS = {SchoolStaff.Role.PRINCIPAL, SchoolStaff.Role.ACADEMIC}
+MANAGERS = SchoolStaff.MANAGER_ROLES
 
 
 def local_now(now=None) -> dt.datetime:
@@ -38,10 +38,6 @@ def local_now(now=None) -> dt.datetime:
 
 def starts_at(lesson: Lesson) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(lesson.date, lesson.start))
-
-
-def ends_at(lesson: Lesson) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(lesson.date, lesson.end))
 
 
 def open_days(school, start: dt.date, end: dt.date) -> tuple[list[dt.date], str]:

@@ -10,7 +10,7 @@ two of them that would put one teacher, room or child in two places cannot both 
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -37,16 +37,15 @@ from afterschool.models import (
 )
 from portal.access import SCHOOL, kind_of
 from portal.audit import audit_record
+from portal.locks import lock_timeout
 from portal.models import Parent, School, SchoolPeriod
 from portal.notices import notify
 
 LIVE_PLAN = [SchoolPlan.Status.APPROVED, SchoolPlan.Status.IN_EFFECT]
-LOCK_TIMEOUT = "5s"
 
 
 def _lock_school(school_id: int):
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    lock_timeout()
     School.objects.select_for_update().filter(pk=school_id).first()
 
 

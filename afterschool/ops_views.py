@@ -14,12 +14,7 @@ from afterschool.lessons import is_manager
 from afterschool.models import ClosedDay, Enrolment, LeaveRequest, Lesson, Offering, Room
 from portal.access import PARENT, SCHOOL, get_scoped_or_404, scope
 from portal.audit import audit_record
-from portal.views import for_kind
-
-
-def _error(request, exc):
-    for msg in getattr(exc, "messages", [str(exc)]):
-        messages.error(request, msg)
+from portal.views import for_kind, messages_from
 
 
 def _manager(request):
@@ -55,7 +50,7 @@ def school_days(request):
         if action:
             return redirect("afterschool:school_days")
     except ValidationError as exc:
-        _error(request, exc)
+        messages_from(request, exc)
     except ValueError:
         messages.error(request, "请填写日期。")
     return render(request, "afterschool/school_days.html", {
@@ -88,7 +83,7 @@ def offering_detail(request, pk):
         if action:
             return redirect("afterschool:offering_detail", pk=offering.pk)
     except ValidationError as exc:
-        _error(request, exc)
+        messages_from(request, exc)
     except (ValueError, Enrolment.DoesNotExist):
         messages.error(request, "请检查填写的内容。")
     roster = offering.enrolments.exclude(status=Enrolment.Status.WITHDRAWN).select_related(
@@ -139,7 +134,7 @@ def leave(request, pk):
                                      reason=request.POST.get("reason", ""))  # fmt: skip
             messages.success(request, "请假申请已提交，等待老师审批。")
     except ValidationError as exc:
-        _error(request, exc)
+        messages_from(request, exc)
         return my_lessons(request)  # the form again, with what was typed
     except (ValueError, KeyError, LeaveRequest.DoesNotExist):
         messages.error(request, "请检查填写的内容。")

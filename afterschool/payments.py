@@ -31,6 +31,7 @@ from afterschool import fees
 from afterschool.models import Bill, Payment, PaymentEvent
 from portal.access import PARENT, kind_of
 from portal.audit import audit_record
+from portal.locks import lock_timeout
 
 
 class InvalidNotification(ValueError):
@@ -209,7 +210,7 @@ def _apply(provider_code: str, data: dict, *, actor, lock: bool = True) -> Payme
         raise InvalidNotification("没有这笔支付")
     try:
         with transaction.atomic():
-            fees._lock_timeout()
+            lock_timeout()
             # lock order: the bill, then its payment. The bill's lock makes two payments of
             # one bill (two tabs, two channels) book one after the other: the second finds
             # the bill paid and is handed back (tests/afterschool/test_payment_concurrency.py)

@@ -19,7 +19,7 @@ from portal.models import SchoolPeriod, SchoolStaff
 Status = SchoolPlan.Status
 PLAN_FIELDS = ["term", "weekdays", "start_time", "end_time", "items"]
 # Only those who answer for the school's plan may write it; other staff read it.
-EDITOR_ROLES = {SchoolStaff.Role.PRINCIPAL, SchoolStaff.Role.ACADEMIC}
+EDITOR_ROLES = SchoolStaff.MANAGER_ROLES
 EDITABLE = {Status.DRAFT, Status.RETURNED}
 DECIDE_PERM = "afterschool.change_schoolplan"
 

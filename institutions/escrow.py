@@ -42,6 +42,7 @@ from institutions.escrow_models import (
 from institutions.models import Course, Institution, SupervisedAccount
 from portal import ledger
 from portal.audit import audit_record
+from portal.locks import lock_timeout
 
 CENT = Decimal("0.01")
 # A waiting lock gives up after this and the request fails (a Celery task retries): a stuck
@@ -63,9 +64,7 @@ def _no_pause(point: str):
 _pause = _no_pause
 
 
-def _lock_timeout():
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+_lock_timeout = lock_timeout
 
 
 def _money(value, field: str) -> Decimal:

@@ -282,7 +282,7 @@ def _tell_schools_of_new(run: CheckRun):
     ).values_list("pk", "school_id", "message")
     staff = {}
     for user_id, school_id in SchoolStaff.objects.filter(
-        role__in=[SchoolStaff.Role.PRINCIPAL, SchoolStaff.Role.ACADEMIC]
+        role__in=SchoolStaff.MANAGER_ROLES
     ).values_list("user_id", "school_id"):
         staff.setdefault(school_id, []).append(user_id)
     for pk, school_id, message in new:

@@ -13,7 +13,7 @@ from portal.models import Finding, FindingStep, School, SchoolStaff
 from portal.notices import notify
 
 W = Finding.Workflow
-MANAGERS = [SchoolStaff.Role.PRINCIPAL, SchoolStaff.Role.ACADEMIC]
+MANAGERS = SchoolStaff.MANAGER_ROLES
 PERM = "portal.change_finding"
 
 

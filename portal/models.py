@@ -86,6 +86,9 @@ class SchoolStaff(models.Model):
         CLASS_TEACHER = "class_teacher", _("班主任")
         TEACHER = "teacher", _("教师")
 
+    # who answers for the school (plans, fees, findings, corrections): principal or 教导处
+    MANAGER_ROLES = (Role.PRINCIPAL, Role.ACADEMIC)
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("账号"),

@@ -30,6 +30,14 @@ def for_kind(kind):
     return decorator
 
 
+def messages_from(request, exc):
+    """Each message of a refused action as an error message on the next page."""
+    from django.contrib import messages
+
+    for msg in getattr(exc, "messages", [str(exc)]):
+        messages.error(request, msg)
+
+
 def home(request):
     return render(request, "portal/home.html")
 

@@ -32,6 +32,19 @@ def course(world):
     return c
 
 
+def admitted_contract(name, code, items, price, outside):
+    """An admitted provider with a contract running around today."""
+    provider = Provider.objects.create(name=name, credit_code=code, status=Provider.Status.ADMITTED)
+    return ProviderContract.objects.create(
+        provider=provider,
+        items=items,
+        price_per_lesson=Decimal(price),
+        outside_price=Decimal(outside),
+        start=today() - dt.timedelta(days=60),
+        end=today() + dt.timedelta(days=60),
+    )
+
+
 def lesson_on(course, day):
     return Lesson.objects.get(offering=course, date=day)
 
@@ -210,17 +223,8 @@ def test_settlement_pays_delivered_lessons_and_balances_to_the_fee(world, course
 
 
 def test_a_providers_course_is_paid_per_child_lesson_at_the_contract_price(world):
-    provider = Provider.objects.create(
-        name="星火科创", credit_code="91110000MA0000001X", status=Provider.Status.ADMITTED
-    )
-    contract = ProviderContract.objects.create(
-        provider=provider,
-        items="编程",
-        price_per_lesson=Decimal("30"),
-        outside_price=Decimal("80"),
-        start=today() - dt.timedelta(days=60),
-        end=today() + dt.timedelta(days=60),
-    )
+    contract = admitted_contract("星火科创", "91110000MA0000001X", "编程", "30", "80")
+    provider = contract.provider
     course = paid_course(world.school_a, fee="30.00", contract=contract)
     enrolment.enrol(
         user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk, now=early(course)
@@ -318,17 +322,8 @@ def test_a_providers_exit_cancels_its_future_lessons_and_their_fee_goes_back(wor
     from afterschool import payments, providers
     from tests.factories import UserFactory
 
-    provider = Provider.objects.create(
-        name="启航体育", credit_code="91110000MA0000002X", status=Provider.Status.ADMITTED
-    )
-    contract = ProviderContract.objects.create(
-        provider=provider,
-        items="篮球",
-        price_per_lesson=Decimal("20"),
-        outside_price=Decimal("60"),
-        start=today() - dt.timedelta(days=60),
-        end=today() + dt.timedelta(days=60),
-    )
+    contract = admitted_contract("启航体育", "91110000MA0000002X", "篮球", "20", "60")
+    provider = contract.provider
     course = paid_course(world.school_a, contract=contract)
     enrolment.enrol(
         user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk, now=early(course)

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from afterschool import enrolment as svc
+from afterschool import operations
 from afterschool.models import Enrolment, Offering, SchoolPlan
 from portal.models import AuditLog
 from tests.afterschool.helpers import family, live_plan, offering
@@ -76,13 +77,13 @@ def test_publishing_needs_an_approved_plan_and_a_planned_day(world):
     draft_plan = live_plan(world.school_a, status=SchoolPlan.Status.SUBMITTED)
     course = offering(world.school_a, plan=draft_plan, status=Offering.Status.DRAFT)
     with pytest.raises(ValidationError, match="尚未批准"):
-        svc.offering_publish(user=world.principal_a, offering_id=course.pk)
+        operations.offering_publish(user=world.principal_a, offering_id=course.pk)
     draft_plan.status = SchoolPlan.Status.APPROVED
     draft_plan.save()
     saturday = offering(world.school_a, plan=draft_plan, weekday=5, status="draft")
     with pytest.raises(ValidationError, match="没有安排周六"):
-        svc.offering_publish(user=world.principal_a, offering_id=saturday.pk)
-    svc.offering_publish(user=world.principal_a, offering_id=course.pk)
+        operations.offering_publish(user=world.principal_a, offering_id=saturday.pk)
+    operations.offering_publish(user=world.principal_a, offering_id=course.pk)
     assert Offering.objects.get(pk=course.pk).status == "published"
     with pytest.raises(Offering.DoesNotExist):  # another school's course
-        svc.offering_publish(user=world.principal_b, offering_id=course.pk)
+        operations.offering_publish(user=world.principal_b, offering_id=course.pk)

@@ -139,3 +139,37 @@ def test_a_parent_answers_the_term_survey_once(world, course, client_for):
     c.post(reverse("afterschool:survey"), {"pair": key, "answer": "satisfied"})
     c.post(reverse("afterschool:survey"), {"pair": key, "answer": "dissatisfied"})
     assert list(TermSurvey.objects.values_list("answer", flat=True)) == ["satisfied"]
+
+
+@pytest.mark.parametrize("n", [2, 6])
+def test_the_settlement_page_costs_the_same_queries_however_many_bills(
+    world, client_for, django_assert_num_queries, n
+):
+    import datetime as dt
+    from decimal import Decimal
+
+    from afterschool import payments
+    from afterschool.models import Provider, ProviderContract
+
+    provider = Provider.objects.create(
+        name="星火科创", credit_code="91110000MA0000009X", status=Provider.Status.ADMITTED
+    )
+    contract = ProviderContract.objects.create(
+        provider=provider,
+        items="编程",
+        price_per_lesson=Decimal("20"),
+        outside_price=Decimal("60"),
+        start=today() - dt.timedelta(days=60),
+        end=today() + dt.timedelta(days=60),
+    )
+    course = paid_course(world.school_a, capacity=10, contract=contract)
+    for user, child in family(world.class_a, n, prefix=f"s{n}_"):
+        enrolment.enrol(user=user, child_id=child.pk, offering_id=course.pk, now=early(course))
+        bill = Bill.objects.get(child=child)
+        p = payments.payment_start(user=user, bill_id=bill.pk, provider="sandbox")
+        payments.notify("sandbox", *payments.PROVIDERS["sandbox"].notification(p))
+    c = client_for(world.principal_a)
+    url = reverse("afterschool:settlement") + f"?term={course.plan.term_id}"
+    with django_assert_num_queries(14):
+        page = c.get(url)
+    assert f"{n * 3} 人·课时" in page.content.decode()  # every child-lesson still to deliver

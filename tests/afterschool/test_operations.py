@@ -388,8 +388,6 @@ def test_leave_is_asked_once_decided_by_the_teacher_and_shown_on_the_roll(
     with pytest.raises(ValidationError, match="课次开始后"):
         operations.leave_withdraw(user=world.parent_a, leave_id=leave.pk, now=during(lesson))
     assert LeaveRequest.objects.get(pk=leave.pk).status == "approved"
-    from afterschool.lesson_views import roll_call  # noqa: F401  (the page reads the same)
-
     rows = {e.child_id for e in lessons.roll_children(lesson)}
     assert lessons.approved_leave(lesson) == rows
 
