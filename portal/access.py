@@ -49,10 +49,10 @@ def viewer(user) -> Viewer:
 
 
 def kind_of(user) -> str:
-    try:
-        return viewer(user).kind
-    except Exception:  # a related row deleted under a live session
-        return NOBODY
+    """The user's kind. A missing related row (a school_staff deleted under a live session)
+    is "nobody" through the getattr defaults in Viewer.kind; a database error propagates
+    (it is never turned into "nobody", which would show a 403 for an outage)."""
+    return viewer(user).kind
 
 
 def scope(queryset: QuerySet, user) -> QuerySet:

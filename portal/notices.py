@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from portal.locks import locked
 from portal.models import Notice
 
 
@@ -42,9 +43,10 @@ def digest_for(user_id: int) -> int:
     with transaction.atomic():
         # skip_locked: two workers never take the same notices
         pending = list(
-            Notice.objects.select_for_update(skip_locked=True)
-            .filter(user_id=user_id, emailed_at__isnull=True)
-            .order_by("created_at", "id")
+            locked(
+                Notice.objects.filter(user_id=user_id, emailed_at__isnull=True),
+                skip_locked=True,
+            ).order_by("created_at", "id")
         )
         if not pending:
             return 0

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from portal.access import BUREAU, kind_of
 from portal.audit import audit_record
+from portal.locks import locked
 from portal.models import SchoolPeriod
 
 Status = SchoolPeriod.Status
@@ -16,7 +17,7 @@ def term_move(*, actor, term_id: int, to: str) -> SchoolPeriod:
         raise PermissionDenied
     to = Status(to)
     with transaction.atomic():
-        term = SchoolPeriod.objects.select_for_update().get(pk=term_id)
+        term = locked(SchoolPeriod.objects.filter(pk=term_id)).get()
         current = Status(term.status)
         if current == to:
             return term

@@ -1,0 +1,100 @@
+"""The one permission module: every view says here who may open it.
+
+Kinds of user come from ``portal.access`` (bureau, school, parent). What a kind may *see* is
+``scope()``'s job; what a user may *open* is decided here, once:
+
+- ``bureau_required(line=..., perm=...)``: bureau staff of a line of work (``is_bureau``),
+  and for writes also ``perm``.
+- ``kind_required(SCHOOL)`` / ``kind_required(PARENT)``: school staff, parents.
+- ``school_manager_required``: a principal or the 教导处 of their school.
+
+Anonymous users get the portal's login page, everyone else refused gets the portal's 403
+page (never the admin's login). Services check the same predicates (``is_bureau``,
+``is_school_manager``) before they write.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+
+from portal.access import BUREAU, PARENT, SCHOOL, kind_of
+
+__all__ = [
+    "BUREAU",
+    "LINES",
+    "PARENT",
+    "SCHOOL",
+    "bureau_required",
+    "is_bureau",
+    "is_school_manager",
+    "kind_required",
+    "require",
+    "school_manager_required",
+]
+
+# The lines of work: bureau staff of a line hold some permission of its app (their group,
+# portal.setup.STAFF_GROUPS, gives them all of them). "portal" is the shared core.
+LINES = ("institutions", "homework", "afterschool", "cases", "portal")
+
+
+def is_bureau(user, line: str | None = None, perm: str | None = None) -> bool:
+    """Bureau staff; of ``line`` when given (any permission of that app); holding ``perm``
+    when given. The one definition of "bureau staff of line X"."""
+    if kind_of(user) != BUREAU:
+        return False
+    if line is not None:
+        if line not in LINES:
+            raise ValueError(f"unknown line of work: {line}")
+        if not user.has_module_perms(line):
+            return False
+    return perm is None or user.has_perm(perm)
+
+
+def is_school_manager(user, school_id=None) -> bool:
+    """A principal or the 教导处 (SchoolStaff.MANAGER_ROLES), of ``school_id`` when given."""
+    from portal.models import SchoolStaff
+
+    if kind_of(user) != SCHOOL:
+        return False
+    staff = user.school_staff
+    if staff.role not in SchoolStaff.MANAGER_ROLES:
+        return False
+    return school_id is None or staff.school_id == school_id
+
+
+def require(allowed: bool) -> None:
+    """For services: refuse (PermissionDenied, a 403) unless ``allowed``."""
+    if not allowed:
+        raise PermissionDenied
+
+
+def _decorator(test):
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not test(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def bureau_required(line: str | None = None, perm: str | None = None):
+    """Bureau staff of ``line`` (and holding ``perm`` when given)."""
+    if line is not None and line not in LINES:
+        raise ValueError(f"unknown line of work: {line}")
+    return _decorator(lambda user: is_bureau(user, line, perm))
+
+
+def kind_required(*kinds: str):
+    """Users of one of ``kinds`` (SCHOOL, PARENT, BUREAU)."""
+    return _decorator(lambda user: kind_of(user) in kinds)
+
+
+def school_manager_required(view):
+    """A principal or the 教导处 of a school."""
+    return _decorator(is_school_manager)(view)
