@@ -5,7 +5,8 @@ import datetime as dt
 import io
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -13,14 +14,15 @@ from django.views.decorators.http import require_POST
 
 from afterschool import fees, payments
 from afterschool.models import Bill, Payment, Settlement, Waiver
-from portal.access import PARENT, SCHOOL, get_scoped_or_404, scope
-from portal.models import Child, SchoolPeriod
-from portal.views import for_kind, messages_from
+from portal.access import get_scoped_or_404, scope
+from portal.models import Child, SchoolPeriod, SchoolStaff
+from portal.permissions import PARENT, kind_required, school_manager_required
+from portal.views import messages_from
 
 # --- parents --------------------------------------------------------------------------------
 
 
-@for_kind(PARENT)
+@kind_required(PARENT)
 def bills(request):
     rows = (
         scope(Bill.objects.all(), request.user)
@@ -29,21 +31,24 @@ def bills(request):
         .order_by("-period_start", "child__name", "id")
     )
     return render(
-        request, "afterschool/bills.html", {"bills": rows, "providers": payments.PROVIDERS}
+        request,
+        "afterschool/bills.html",
+        {"bills": rows, "providers": payments.offered_providers()},
     )
 
 
 @require_POST
-@for_kind(PARENT)
+@kind_required(PARENT)
 def bill_pay(request, pk):
     bill = get_scoped_or_404(Bill.objects.all(), request.user, pk=pk)
-    provider = request.POST.get("provider", "sandbox")
     try:
-        payment = payments.payment_start(user=request.user, bill_id=bill.pk, provider=provider)
+        payment = payments.payment_start(
+            user=request.user, bill_id=bill.pk, provider=request.POST.get("provider")
+        )
     except ValidationError as exc:
         messages_from(request, exc)
         return redirect("afterschool:bills")
-    return redirect(payments.PROVIDERS[provider].begin(payment))
+    return redirect(payments.begin_url(payment))
 
 
 def _parent_payment(request, reference) -> Payment:
@@ -54,22 +59,29 @@ def _parent_payment(request, reference) -> Payment:
     )
 
 
-@for_kind(PARENT)
+@kind_required(PARENT)
 def sandbox_pay(request, reference):
-    """The sandbox gateway's hosted page: stands for the payment provider's own site."""
-    payment = _parent_payment(request, reference)
-    if payment.provider != payments.SandboxGateway.code:
+    """The sandbox gateway's hosted page: stands for the payment provider's own site. Where
+    the sandbox is not offered (production) the page and its buttons do not exist (404)."""
+    if payments.SANDBOX not in payments.offered():
         raise Http404
-    if request.method == "POST" and payment.status == Payment.Status.PENDING:
-        gateway = payments.PROVIDERS["sandbox"]
-        status = "paid" if request.POST.get("action") == "pay" else "failed"
-        body, signature = gateway.notification(payment, status=status)
-        payments.notify("sandbox", body, signature)  # as the gateway's callback would
+    payment = _parent_payment(request, reference)
+    if payment.provider != payments.SANDBOX:
+        raise Http404
+    if request.method == "POST":
+        try:
+            payments.sandbox_complete(
+                user=request.user,
+                reference=payment.reference,
+                pay=request.POST.get("action") == "pay",
+            )
+        except payments.ProviderUnavailable:
+            raise Http404 from None
         return redirect("afterschool:receipt", reference=payment.reference)
     return render(request, "afterschool/sandbox_pay.html", {"payment": payment})
 
 
-@for_kind(PARENT)
+@kind_required(PARENT)
 def receipt(request, reference):
     payment = _parent_payment(request, reference)
     return render(request, "afterschool/receipt.html", {"payment": payment, "bill": payment.bill})
@@ -78,9 +90,12 @@ def receipt(request, reference):
 @csrf_exempt
 @require_POST
 def notify(request, provider):
-    """The providers' server-to-server callback: trusted only by its signature."""
+    """The providers' server-to-server callback: trusted only by its signature. A provider
+    not offered here (the sandbox in production) has no callback: 404."""
     try:
         event = payments.notify(provider, request.body, request.headers.get("X-Signature", ""))
+    except payments.ProviderUnavailable:
+        raise Http404 from None
     except payments.InvalidNotification as exc:
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
     return HttpResponse(f"ok {event.outcome}", content_type="text/plain; charset=utf-8")
@@ -89,10 +104,15 @@ def notify(request, provider):
 # --- school staff ------------------------------------------------------------------------------
 
 
-@for_kind(SCHOOL)
+def _school_bill(request) -> int:
+    """The bill a fee-desk form names: the school's own, else 404 (never a 403 that would
+    tell another school's bill exists)."""
+    return get_scoped_or_404(Bill.objects.all(), request.user, pk=int(request.POST["bill"])).pk
+
+
+@school_manager_required
 def fee_desk(request):
     """收费管理: issue a period's bills, confirm bank transfers, waivers, refunds."""
-    staff = fees.fee_staff(request.user)
     action = request.POST.get("action") if request.method == "POST" else None
     try:
         if action == "issue":
@@ -100,9 +120,9 @@ def fee_desk(request):
             n = fees.bills_issue(actor=request.user, period_start=start)
             messages.success(request, f"已开具 {n} 张账单。")
         elif action == "confirm":
-            payments.offline_confirm(
+            payments.transfer_confirm(
                 actor=request.user,
-                bill_id=int(request.POST["bill"]),
+                bill_id=_school_bill(request),
                 bank_reference=request.POST.get("bank_reference", ""),
                 amount=request.POST.get("amount", ""),
             )
@@ -122,7 +142,7 @@ def fee_desk(request):
         elif action == "cancel":
             fees.bill_cancel(
                 actor=request.user,
-                bill_id=int(request.POST["bill"]),
+                bill_id=_school_bill(request),
                 reason=request.POST.get("reason", ""),
             )
             messages.success(request, "账单已作废，已缴费用已退回。")
@@ -132,10 +152,15 @@ def fee_desk(request):
         messages_from(request, exc)
     except (ValueError, KeyError):
         messages.error(request, "请检查填写的日期、金额和编号。")
-    school = staff.school
+    school = request.user.school_staff.school
+    # the reference a parent was given for a bank transfer, for staff to match the memo
+    transfer = Payment.objects.filter(
+        bill=OuterRef("pk"), provider=payments.TRANSFER, status=Payment.Status.PENDING
+    ).order_by("created_at", "id")
     listing = (
         Bill.objects.filter(school=school)
         .select_related("child__school_class", "enrolment__offering")
+        .annotate(transfer_reference=Subquery(transfer.values("reference")[:1]))
         .order_by("-period_start", "status", "child__name")[:300]
     )
     return render(
@@ -161,20 +186,19 @@ def _term(request, school):
     return terms.order_by("-start").first(), terms
 
 
-@for_kind(SCHOOL)
+@school_manager_required
 def settlement(request):
-    staff = fees.fee_staff(request.user)
+    staff = request.user.school_staff
     term, terms = _term(request, staff.school)
     if term is None:
         raise Http404
     if request.method == "POST":
+        # the principal posts the books; the 教导处 who reads this page is refused (403)
         try:
             fees.settlement_post(actor=request.user, term_id=term.pk)
             messages.success(request, "学期结算已入账。")
         except ValidationError as exc:
             messages_from(request, exc)
-        except PermissionDenied:
-            messages.error(request, "学期结算须由校长确认。")
         return redirect(f"{request.path}?term={term.pk}")
     report = fees.settlement_report(staff.school, term)
     posted = Settlement.objects.filter(school=staff.school, term=term).first()
@@ -193,6 +217,7 @@ def settlement(request):
             "posted": posted,
             "term": term,
             "terms": terms,
+            "may_post": staff.role == SchoolStaff.Role.PRINCIPAL,
         },
     )
 

@@ -34,10 +34,10 @@ from afterschool.models import (
     Waiver,
 )
 from portal import ledger
-from portal.access import SCHOOL, kind_of
 from portal.audit import audit_record
-from portal.locks import lock_timeout
+from portal.locks import lock_timeout, locked
 from portal.models import Child, School, SchoolPeriod, SchoolStaff
+from portal.permissions import is_school_manager, require
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -46,8 +46,7 @@ Kind = FeeTransaction.Kind
 
 def fee_staff(user) -> SchoolStaff:
     """The principal or 教导处 who run the school's fees (not every teacher)."""
-    if kind_of(user) != SCHOOL or user.school_staff.role not in SchoolStaff.MANAGER_ROLES:
-        raise PermissionDenied
+    require(is_school_manager(user))
     return user.school_staff
 
 
@@ -211,8 +210,7 @@ def bills_issue(*, actor, period_start: dt.date, today=None) -> int:
                 {"period_start": f"收费周期从 {period[0]} 开始，不是 {period_start}。"}
             )
         with transaction.atomic():
-            lock_timeout()
-            Offering.objects.select_for_update().get(pk=offering.pk)  # places stay put
+            locked(Offering.objects.filter(pk=offering.pk)).get()  # places stay put
             billed = Bill.objects.filter(
                 enrolment__offering=offering, period_start=period[0]
             ).exclude(status=Bill.Status.CANCELLED)
@@ -241,8 +239,9 @@ def bill_cancel(*, actor, bill_id: int, reason: str) -> Bill:
         raise ValidationError({"reason": "作废账单必须说明原因。"})
     staff = fee_staff(actor)
     with transaction.atomic():
-        lock_timeout()
-        bill = Bill.objects.select_for_update().get(pk=bill_id, school_id=staff.school_id)
+        bill = locked(Bill.objects.filter(pk=bill_id, school_id=staff.school_id)).first()
+        if bill is None:
+            raise PermissionDenied  # another school's bill (or none): nothing to say about it
         _cancel_locked(bill, actor=actor, reason=reason)
     return bill
 
@@ -367,8 +366,11 @@ def refund_view(bill: Bill, rule: FeeRule | None = None, today=None) -> RefundVi
 def bill_refund_due(*, actor, bill_id: int) -> Decimal:
     """Refund what the rule says is due on a paid bill and not yet refunded."""
     with transaction.atomic():
-        lock_timeout()
-        bill = Bill.objects.select_for_update().select_related("enrolment").get(pk=bill_id)
+        # the bill only (of=self): locking its enrolment here too, after the bill, would
+        # take the two in the opposite order to a withdrawal (enrolment, then its bills)
+        bill = locked(
+            Bill.objects.select_related("enrolment").filter(pk=bill_id), of=("self",)
+        ).get()
         if bill.status != Bill.Status.PAID:
             return ZERO
         due = min(refund_view(bill).due_now, held(bill))
@@ -397,10 +399,8 @@ def on_withdrawal(enrolment: Enrolment, *, actor, today=None):
     today = today or timezone.localdate()
     offering = enrolment.offering
     rule = rule_for(offering.school_id)
-    for bill in (
-        Bill.objects.select_for_update()
-        .filter(enrolment=enrolment)
-        .exclude(status=Bill.Status.CANCELLED)
+    for bill in locked(
+        Bill.objects.filter(enrolment=enrolment).exclude(status=Bill.Status.CANCELLED)
     ):
         if bill.status == Bill.Status.PAID:
             due = min(refund_view(bill, rule).due_now, held(bill))
@@ -442,7 +442,7 @@ def waiver_set(*, actor, child_id: int, term_id: int, percent: int, reason: str)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        lock_timeout()
+        lock_timeout()  # update_or_create locks the waiver's row (its own select_for_update)
         waiver, created = Waiver.objects.update_or_create(
             child=child, term=term, defaults={"percent": percent, "reason": reason, "by": actor}
         )
@@ -453,10 +453,13 @@ def waiver_set(*, actor, child_id: int, term_id: int, percent: int, reason: str)
             new={"percent": percent, "reason": reason},
         )
         today = timezone.localdate()
-        for bill in (
-            Bill.objects.select_for_update()
-            .select_related("enrolment__offering__plan")
-            .filter(child=child, term=term, status=Bill.Status.OPEN)
+        # the bills only (of=self): the offering and plan read with them stay unlocked, as
+        # the lock order puts an offering before its bills
+        for bill in locked(
+            Bill.objects.select_related("enrolment__offering__plan").filter(
+                child=child, term=term, status=Bill.Status.OPEN
+            ),
+            of=("self",),
         ):
             _cancel_locked(bill, actor=actor, reason="困难学生减免，重开账单")
             offering = bill.enrolment.offering
@@ -574,9 +577,8 @@ def settlement_post(*, actor, term_id: int) -> Settlement:
     school's income, and the income shared out to providers, teachers' subsidies and the
     performance pool. Refused while a lesson of the term has no roll-call; posted once."""
     staff = fee_staff(actor)
-    if staff.role != SchoolStaff.Role.PRINCIPAL:
-        raise PermissionDenied
-    term = SchoolPeriod.objects.get(pk=term_id)
+    require(staff.role == SchoolStaff.Role.PRINCIPAL)  # the principal answers for the books
+    term = SchoolPeriod.objects.get(pk=term_id, district_id=staff.school.district_id)
     school = staff.school
     existing = Settlement.objects.filter(school=school, term=term).first()
     if existing is not None:
@@ -588,8 +590,7 @@ def settlement_post(*, actor, term_id: int) -> Settlement:
         )
     refunds_run(actor=actor, school_id=school.pk)
     with transaction.atomic():
-        lock_timeout()
-        School.objects.select_for_update().get(pk=school.pk)  # one settlement at a time
+        locked(School.objects.filter(pk=school.pk)).get()  # one settlement at a time
         if Settlement.objects.filter(school=school, term=term).exists():
             return Settlement.objects.get(school=school, term=term)
         report = settlement_report(school, term)

@@ -1,16 +1,22 @@
 """Paying a bill through a payment provider.
 
-Two providers stand behind one interface (``PROVIDERS``):
-  * ``offline``: the family transfers to the school's account; school staff confirm the
-    transfer with the bank's reference, which becomes the event id.
+Two providers stand behind one interface (``PROVIDERS``); which of them parents are offered
+is a setting, ``PORTAL_PAYMENT_PROVIDERS`` (the first is the default), read on every call:
+  * ``transfer``: the family transfers to the school's account with the payment's reference
+    in the memo; school staff confirm the transfer with the bank's reference, which becomes
+    the event id (``transfer_confirm``).
   * ``sandbox``: a gateway for the demo and the tests. Its hosted page
     (/afterschool/sandbox/<reference>/) stands for the gateway's own site; paying there makes
     the gateway's notification, signed with HMAC-SHA256, and delivers it to the same
     handler as the HTTP callback (/afterschool/pay/notify/sandbox/), which anyone may call
-    and which trusts nothing but a valid signature.
+    and which trusts nothing but a valid signature. It books a payment without any money
+    moving, so it never runs in production: with ``PRODUCTION`` it is not offered whatever
+    the setting says (``ProviderUnavailable``: its pages and callback answer 404), and
+    listing it there stops the start (portal/deploy_checks.py).
 
 A notification is applied once: its event id is stored under a UNIQUE constraint, so a
 replay changes nothing; a forged one (bad signature) is refused before anything is read.
+Its fields are checked explicitly (never with ``assert``, which ``python -O`` removes).
 Money that arrives is always booked: a payment for a bill that is cancelled or already paid,
 or of another amount, is booked and refunded in the same transaction, never lost.
 """
@@ -31,11 +37,16 @@ from afterschool import fees
 from afterschool.models import Bill, Payment, PaymentEvent
 from portal.access import PARENT, kind_of
 from portal.audit import audit_record
-from portal.locks import lock_timeout
+from portal.locks import locked
+from portal.permissions import is_school_manager, require
 
 
 class InvalidNotification(ValueError):
     """A notification that is not the provider's (bad signature) or cannot be read."""
+
+
+class ProviderUnavailable(LookupError):
+    """A provider this portal does not offer (the sandbox in production): its pages are 404."""
 
 
 def _secret() -> bytes:
@@ -49,9 +60,14 @@ def sign(body: bytes) -> str:
     return hmac.new(_secret(), body, hashlib.sha256).hexdigest()
 
 
-class OfflineProvider:
-    code = "offline"
+class TransferProvider:
+    """The offline bank transfer: the parent is shown the school's payee and the reference
+    to write in the transfer's memo; the school confirms what reaches its account."""
+
+    code = "transfer"
     label = "银行转账（学校确认到账）"
+    button = "银行转账"
+    callback = False  # confirmed by school staff, never by an HTTP callback
 
     def begin(self, payment: Payment) -> str:
         return reverse("afterschool:receipt", args=[payment.reference])
@@ -60,6 +76,8 @@ class OfflineProvider:
 class SandboxGateway:
     code = "sandbox"
     label = "在线支付（演示网关）"
+    button = "在线支付"
+    callback = True
 
     def begin(self, payment: Payment) -> str:
         return reverse("afterschool:sandbox_pay", args=[payment.reference])
@@ -79,33 +97,104 @@ class SandboxGateway:
         return body, sign(body)
 
     def verify(self, body: bytes, signature: str) -> dict:
-        if not signature or not hmac.compare_digest(sign(body), signature):
+        """The notification's fields, once its signature is the gateway's. Every check is an
+        explicit ``raise``: they must hold under ``python -O`` too."""
+        if not isinstance(signature, str) or not signature:
+            raise InvalidNotification("签名无效")
+        # bytes on both sides: a header with non-ASCII characters is a bad signature, not a
+        # TypeError from compare_digest
+        if not hmac.compare_digest(
+            sign(body).encode(), signature.encode("utf-8", errors="replace")
+        ):
             raise InvalidNotification("签名无效")
         try:
             data = json.loads(body)
-            data["amount"] = Decimal(data["amount"])
-            assert data["status"] in {"paid", "failed"}
-            assert isinstance(data["event_id"], str) and 0 < len(data["event_id"]) <= 80
-            assert isinstance(data["reference"], str)
-        except (ValueError, KeyError, TypeError, AssertionError, InvalidOperation):
+        except ValueError:
             raise InvalidNotification("通知内容无法识别") from None
-        return data
+        return read_notification(data)
 
 
-PROVIDERS = {p.code: p for p in (OfflineProvider(), SandboxGateway())}
+# Every provider the code knows; which are offered is the setting (``offered``).
+PROVIDERS = {p.code: p for p in (TransferProvider(), SandboxGateway())}
+SANDBOX = SandboxGateway.code
+TRANSFER = TransferProvider.code
 
 
-def payment_start(*, user, bill_id: int, provider: str) -> Payment:
-    """A parent starts paying their child's bill; pressing again reuses the pending payment
-    (one pending payment a bill and provider), so a double tap never charges twice."""
-    if kind_of(user) != PARENT:
-        raise PermissionDenied
-    if provider not in PROVIDERS:
+def read_notification(data) -> dict:
+    """A notification's fields checked one by one (status, event id, reference, amount);
+    anything else is an ``InvalidNotification`` naming the field."""
+    if not isinstance(data, dict):
+        raise InvalidNotification("通知内容无法识别")
+    if data.get("status") not in {"paid", "failed"}:
+        raise InvalidNotification("通知内容无法识别：status")
+    event_id = data.get("event_id")
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= 80:
+        raise InvalidNotification("通知内容无法识别：event_id")
+    reference = data.get("reference")
+    if not isinstance(reference, str) or not 0 < len(reference) <= 40:
+        raise InvalidNotification("通知内容无法识别：reference")
+    raw = data.get("amount")
+    try:
+        amount = Decimal(raw) if isinstance(raw, str) else None
+    except InvalidOperation:
+        amount = None
+    if (
+        amount is None
+        or not amount.is_finite()
+        or amount <= 0
+        or amount != amount.quantize(fees.CENT)
+    ):
+        raise InvalidNotification("通知内容无法识别：amount")
+    return {**data, "amount": amount}
+
+
+def offered() -> list[str]:
+    """The providers parents are offered, the default first: ``PORTAL_PAYMENT_PROVIDERS``
+    (read now, so a changed setting takes effect), never the sandbox in production."""
+    codes = []
+    for code in settings.PORTAL_PAYMENT_PROVIDERS:
+        if code not in PROVIDERS or code in codes:
+            continue  # an unknown name is an error of deploy_checks; it offers nothing
+        if code == SANDBOX and settings.PRODUCTION:
+            continue
+        codes.append(code)
+    return codes
+
+
+def offered_providers() -> list:
+    return [PROVIDERS[code] for code in offered()]
+
+
+def default_provider() -> str | None:
+    codes = offered()
+    return codes[0] if codes else None
+
+
+def provider_offered(code: str):
+    """The provider ``code``, or ``ProviderUnavailable`` when it is not offered here."""
+    if code not in offered():
+        raise ProviderUnavailable(code)
+    return PROVIDERS[code]
+
+
+def begin_url(payment: Payment) -> str:
+    """Where the parent goes once the payment is started (the provider's page)."""
+    return provider_offered(payment.provider).begin(payment)
+
+
+def payment_start(*, user, bill_id: int, provider: str | None = None) -> Payment:
+    """A parent starts paying their child's bill with one of the offered providers (the
+    default when none is named); pressing again reuses the pending payment (one pending
+    payment a bill and provider), so a double tap never charges twice."""
+    require(kind_of(user) == PARENT)
+    provider = provider or default_provider()
+    if provider not in offered():
         raise ValidationError({"provider": "请选择支付方式。"})
     with transaction.atomic():
-        bill = (
-            Bill.objects.select_for_update().filter(pk=bill_id, child__parents__user=user).first()
-        )
+        # the bill only (of=self): the join through the child's parents locks nothing else
+        bill = locked(
+            Bill.objects.filter(pk=bill_id, child__parents__user=user), of=("self",)
+        ).first()
         if bill is None:
             raise PermissionDenied
         if bill.status != Bill.Status.OPEN:
@@ -130,12 +219,34 @@ def payment_start(*, user, bill_id: int, provider: str) -> Payment:
 
 
 def notify(provider_code: str, body: bytes, signature: str, *, lock: bool = True) -> PaymentEvent:
-    """Apply a provider's notification (the HTTP callback and the sandbox page)."""
+    """Apply a provider's notification (the HTTP callback and the sandbox page). A provider
+    that is not offered here (the sandbox in production) is ``ProviderUnavailable`` before
+    anything is read."""
     provider = PROVIDERS.get(provider_code)
-    if not isinstance(provider, SandboxGateway):
+    if provider is None or not provider.callback:
         raise InvalidNotification("未知的支付渠道")
+    provider_offered(provider_code)
     data = provider.verify(body, signature)
     return _apply(provider_code, data, actor=None, lock=lock)
+
+
+def sandbox_complete(*, user, reference: str, pay: bool) -> Payment:
+    """The parent's choice on the sandbox gateway's page (pay, or give up), delivered as the
+    gateway's signed notification would be. Only where the sandbox is offered (never in
+    production: ``ProviderUnavailable``), only for the parent's own pending payment."""
+    gateway = provider_offered(SANDBOX)
+    require(kind_of(user) == PARENT)
+    with transaction.atomic():
+        payment = Payment.objects.filter(
+            reference=reference, provider=SANDBOX, bill__child__parents__user=user
+        ).first()
+        if payment is None:
+            raise PermissionDenied
+        if payment.status == Payment.Status.PENDING:
+            body, signature = gateway.notification(payment, status="paid" if pay else "failed")
+            notify(SANDBOX, body, signature)  # as the gateway's callback would
+            payment.refresh_from_db()
+    return payment
 
 
 def _no_pause():
@@ -146,33 +257,59 @@ def _no_pause():
 _after_bill_read = _no_pause
 
 
-def offline_confirm(*, actor, bill_id: int, bank_reference: str, amount) -> PaymentEvent:
-    """School staff confirm a bank transfer seen on the school's account."""
-    staff = fees.fee_staff(actor)
+def _money(raw) -> Decimal:
+    amount = Decimal(str(raw).strip())
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(fees.CENT):
+        raise InvalidOperation
+    return amount
+
+
+def transfer_confirm(*, actor, bill_id: int, bank_reference: str, amount) -> PaymentEvent:
+    """School staff (principal or 教导处) confirm a bank transfer seen on the school's account.
+
+    The transfer pays the parent's pending transfer payment of the bill when there is one
+    (the reference they were shown), else a payment recorded now. The bank's reference is
+    the event id: the same bank line confirmed twice is booked once. Money for a bill that
+    no longer takes it is booked and handed back (``_settle``)."""
+    require(is_school_manager(actor))
+    school_id = actor.school_staff.school_id
     bank_reference = (bank_reference or "").strip()
     errors = {}
     if not bank_reference or len(bank_reference) > 80:
         errors["bank_reference"] = "请填写银行流水号（80 个字符以内）。"
     try:
-        amount = Decimal(str(amount).strip())
-        if amount <= 0 or amount != amount.quantize(fees.CENT):
-            raise InvalidOperation
+        amount = _money(amount)
     except (InvalidOperation, ValueError):
         errors["amount"] = "请填写到账金额（元，最多两位小数）。"
     if errors:
         raise ValidationError(errors)
-    bill = Bill.objects.filter(pk=bill_id, school_id=staff.school_id).first()
-    if bill is None:
-        raise PermissionDenied
     with transaction.atomic():
-        payment = Payment.objects.create(
-            bill=bill,
-            provider=OfflineProvider.code,
-            amount=amount,
-            by=actor,
-            reference=f"OF{timezone.localdate():%Y%m%d}{secrets.token_hex(6).upper()}",
-            note=f"银行流水 {bank_reference}",
-        )
+        # lock order: the bill, then its payment (as in _apply). Under the bill's lock two
+        # confirmations of one bill go one after the other: the second finds the parent's
+        # payment paid and records its own, which is handed back, never dropped.
+        bill = locked(Bill.objects.filter(pk=bill_id, school_id=school_id)).first()
+        if bill is None:
+            raise PermissionDenied
+        # the parent's transfer when the amount is theirs; another amount is its own payment
+        # (booked and handed back by _settle), leaving the parent's pending
+        payment = locked(
+            bill.payments.filter(
+                provider=TRANSFER, status=Payment.Status.PENDING, amount=amount
+            ).order_by("created_at", "id")
+        ).first()
+        note = f"银行流水 {bank_reference}"
+        if payment is None:
+            payment = Payment.objects.create(
+                bill=bill,
+                provider=TRANSFER,
+                amount=amount,
+                by=actor,
+                reference=f"OF{timezone.localdate():%Y%m%d}{secrets.token_hex(6).upper()}",
+                note=note,
+            )
+        else:
+            payment.note = note
+            payment.save(update_fields=["note"])
         data = {
             "event_id": bank_reference,
             "reference": payment.reference,
@@ -182,11 +319,18 @@ def offline_confirm(*, actor, bill_id: int, bank_reference: str, amount) -> Paym
         }
         try:
             with transaction.atomic():
-                return _apply(OfflineProvider.code, data, actor=actor)
+                event = _apply(TRANSFER, data, actor=actor)
         except _Replayed as replay:
             # the same bank line confirmed twice: the first confirmation stands
             transaction.set_rollback(True)
             return replay.event
+        audit_record(
+            actor=actor,
+            action="afterschool.payment.transfer_confirmed",
+            obj=payment,
+            new={"bank_reference": bank_reference, "amount": amount, "outcome": event.outcome},
+        )
+    return event
 
 
 class _Replayed(Exception):
@@ -210,13 +354,13 @@ def _apply(provider_code: str, data: dict, *, actor, lock: bool = True) -> Payme
         raise InvalidNotification("没有这笔支付")
     try:
         with transaction.atomic():
-            lock_timeout()
             # lock order: the bill, then its payment. The bill's lock makes two payments of
             # one bill (two tabs, two channels) book one after the other: the second finds
-            # the bill paid and is handed back (tests/afterschool/test_payment_concurrency.py)
-            bills = Bill.objects.select_for_update() if lock else Bill.objects
-            bill = bills.get(pk=payment_row.bill_id)
-            payment = Payment.objects.select_for_update().get(pk=payment_row.pk)
+            # the bill paid and is handed back (tests/afterschool/test_payment_concurrency.py,
+            # whose control passes lock=False)
+            bills = Bill.objects.filter(pk=payment_row.bill_id)
+            bill = (locked(bills) if lock else bills).get()
+            payment = locked(Payment.objects.filter(pk=payment_row.pk)).get()
             _after_bill_read()
             event = PaymentEvent.objects.create(
                 provider=provider_code,
@@ -246,6 +390,13 @@ def _settle(bill: Bill, payment: Payment, data: dict, *, actor) -> str:
     if data["status"] == "failed":
         payment.status = Payment.Status.FAILED
         payment.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            action="afterschool.payment.failed",
+            obj=payment,
+            old={"status": Payment.Status.PENDING},
+            new={"status": Payment.Status.FAILED},
+        )
         return "failed"
     amount = data["amount"]
     payment.paid_at = timezone.now()

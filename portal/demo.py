@@ -1,12 +1,14 @@
 """The demo district that `make run` loads: idempotent, passwords generated, never fixed.
 
 Running it again adds nothing and changes no password; the passwords of accounts it
-creates are returned once, for the launcher to print.
+creates are returned once, for the launcher to print. It never runs in production
+(``PRODUCTION``): demo accounts with known names in a real district are a way in.
 """
 
 import datetime as dt
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -57,6 +59,19 @@ PERIODS = [
 PUPIL_NAMES = ["李雨轩", "王子涵", "张欣怡", "刘浩然", "陈思远", "杨梓萱", "赵一诺", "黄俊杰"]
 
 
+class DemoRefused(RuntimeError):
+    """Demo data asked for in production."""
+
+
+def refuse_in_production():
+    """Raise ``DemoRefused`` when the portal runs as production (read now, not at import)."""
+    if settings.PRODUCTION:
+        raise DemoRefused(
+            "生产环境（PORTAL_PRODUCTION=true）不能加载演示数据：演示账号和演示学校"
+            "不得进入真实的数据库。"
+        )
+
+
 def _user(username, *, staff=False, superuser=False, created_passwords):
     User = get_user_model()
     user, created = User.objects.get_or_create(
@@ -73,6 +88,7 @@ def _user(username, *, staff=False, superuser=False, created_passwords):
 @transaction.atomic
 def load_demo() -> list[tuple[str, str]]:
     """Create what is missing; return [(username, password)] for accounts created now."""
+    refuse_in_production()
     passwords: list[tuple[str, str]] = []
     district, _ = District.objects.get_or_create(code=DISTRICT[0], defaults={"name": DISTRICT[1]})
     for kind, name, start, end in PERIODS:

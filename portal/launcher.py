@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from portal.embedded import BASE_DIR, Services
+from portal.env import env_bool
 
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
@@ -57,7 +58,10 @@ def main() -> int:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", **services.start()}
     env.setdefault("PYTHONUNBUFFERED", "1")
     _manage(env, "migrate", "--noinput")
-    _manage(env, "load_demo")
+    if env_bool("PORTAL_PRODUCTION", False):
+        print("生产环境：不加载演示数据（load_demo 在生产环境中拒绝运行）。")
+    else:
+        _manage(env, "load_demo")
 
     procs = []
 

@@ -51,12 +51,12 @@ def test_a_forged_notification_is_refused_over_http_and_changes_nothing(world, b
     r = client.post(url, body, content_type="application/json")  # no signature at all
     assert r.status_code == 400
     r = client.post(
-        reverse("afterschool:notify", args=["offline"]),
+        reverse("afterschool:notify", args=["transfer"]),
         body,
         content_type="application/json",
         HTTP_X_SIGNATURE=sig,
     )
-    assert r.status_code == 400  # offline payments are confirmed by staff, not by callback
+    assert r.status_code == 400  # bank transfers are confirmed by staff, not by callback
     assert not PaymentEvent.objects.exists() and not FeeTransaction.objects.exists()
     r = client.post(url, body, content_type="application/json", HTTP_X_SIGNATURE=sig)
     assert r.status_code == 200 and r.content == b"ok paid"
@@ -75,8 +75,8 @@ def test_money_for_a_cancelled_bill_is_booked_and_handed_back(world, bill):
 
 def test_a_second_payment_of_a_paid_bill_is_handed_back(world, bill):
     first = start(world, bill)
-    second = payments.payment_start(user=world.parent_a, bill_id=bill.pk, provider="offline")
-    # (the offline one stays pending; a second sandbox tab pays too)
+    second = payments.payment_start(user=world.parent_a, bill_id=bill.pk, provider="transfer")
+    # (the transfer stays pending; a second sandbox tab pays too)
     other = Payment.objects.create(
         bill=bill, provider="sandbox", reference="AS-TAB-2", amount=bill.amount, by=world.parent_a
     )
@@ -106,27 +106,27 @@ def test_a_failed_payment_leaves_the_bill_open_and_the_ledger_untouched(world, b
 
 def test_school_staff_confirm_a_bank_transfer_once(world, bill):
     with pytest.raises(PermissionDenied):
-        payments.offline_confirm(
+        payments.transfer_confirm(
             actor=world.teacher_a, bill_id=bill.pk, bank_reference="B1", amount="60"
         )
     with pytest.raises(PermissionDenied):
-        payments.offline_confirm(
+        payments.transfer_confirm(
             actor=world.principal_b, bill_id=bill.pk, bank_reference="B1", amount="60"
         )
     with pytest.raises(ValidationError) as exc:
-        payments.offline_confirm(
+        payments.transfer_confirm(
             actor=world.principal_a, bill_id=bill.pk, bank_reference="", amount="6o"
         )
     assert set(exc.value.message_dict) == {"bank_reference", "amount"}
-    event = payments.offline_confirm(
+    event = payments.transfer_confirm(
         actor=world.principal_a, bill_id=bill.pk, bank_reference="B1", amount="60.00"
     )
     assert event.outcome == "paid"
-    again = payments.offline_confirm(
+    again = payments.transfer_confirm(
         actor=world.principal_a, bill_id=bill.pk, bank_reference="B1", amount="60.00"
     )
     assert again.pk == event.pk
-    assert Payment.objects.filter(provider="offline").count() == 1
+    assert Payment.objects.filter(provider="transfer").count() == 1
     assert fees.held(bill) == 60
 
 

@@ -1,15 +1,23 @@
 from importlib import import_module
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from portal.demo import load_demo
+from portal.demo import DemoRefused, load_demo, refuse_in_production
 
 
 class Command(BaseCommand):
-    help = "Load the demo district (idempotent). Prints the passwords of accounts it creates."
+    help = (
+        "Load the demo district (idempotent). Prints the passwords of accounts it creates. "
+        "Refused in production (PORTAL_PRODUCTION=true)."
+    )
 
     def handle(self, *args, **options):
+        try:
+            # before anything is written, the apps' demo loaders included
+            refuse_in_production()
+        except DemoRefused as exc:
+            raise CommandError(str(exc)) from None
         created = load_demo()
         if not created:
             self.stdout.write("演示数据已存在，未新增账号（密码仅在首次创建时显示）。")
