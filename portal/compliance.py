@@ -13,6 +13,14 @@ workers share; one without it runs as a single chunk. A run records a CheckRun; 
 are keyed by (rule, subject) so a re-run of the same night updates them, and a finding the
 run no longer sees is resolved, never deleted. A rule whose chunk failed resolves nothing in
 that run: an error must not look like a clean bill of health.
+
+One run at a time: a run holds a claim for its whole duration, its CheckRun row in status
+"running". ``run_start`` creates that row under a PostgreSQL advisory lock after checking no
+other run holds the claim, so a second ``run_checks``, beat tick or admin trigger is refused
+(``RunInProgress``) and touches no finding; the claim spans every chunk, whichever worker runs
+it. Only the run that still holds its claim writes: a chunk or finish of a run that is no
+longer running (it was marked failed by ``sweep_stale_runs`` after
+``PORTAL_CHECK_RUN_TIMEOUT``) does nothing, so the next run can go ahead safely.
 """
 
 import datetime as dt
@@ -23,12 +31,38 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, OperationalError, models, transaction
 from django.utils import timezone
 
+from portal.locks import is_lock_timeout, lock_timeout, locked
 from portal.models import CheckChunk, CheckRun, Finding
 
 log = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock key serializing the creation of runs (any constant bigint; the
+# lock is per database)
+RUN_CLAIM_LOCK = 0x706F7274616C4352  # "portalCR"
+
+
+class RunInProgress(Exception):
+    """Another check run holds the claim; this one was not started."""
+
+    def __init__(self, other: CheckRun | None):
+        self.other = other
+        if other is None:  # the claim lock itself timed out: a start is under way right now
+            super().__init__(
+                "另一次检查正在启动，本次未运行，检查发现未作任何改动；请稍后再试。"
+                " / Another check run is being started; this one was not started."
+            )
+            return
+        started = timezone.localtime(other.started_at).strftime("%Y-%m-%d %H:%M:%S")
+        super().__init__(
+            f"已有一次检查正在运行（编号 {other.pk}，检查日期 {other.for_date}，"
+            f"{started} 开始，触发方式 {other.trigger}），本次未运行，检查发现未作任何改动；"
+            f"请等它结束后再试。"
+            f" / A check run is already running (run {other.pk} for {other.for_date}, "
+            f"started {started}, trigger {other.trigger}); this one was not started."
+        )
 
 
 @dataclass
@@ -110,11 +144,76 @@ def run_start(*, for_date: dt.date, trigger: str = "manual", rules=None) -> tupl
         checks = {code: checks[code] for code in rules}
     specs = [spec for check in checks.values() for spec in _chunks_for(check)]
     with transaction.atomic():
+        _claim()
         run = CheckRun.objects.create(for_date=for_date, trigger=trigger, chunks_total=len(specs))
         CheckChunk.objects.bulk_create(
             [CheckChunk(run=run, rule=s.rule, lo=s.lo, hi=s.hi) for s in specs]
         )
     return run, specs
+
+
+def _claim():
+    """Inside the transaction that creates a run: raise RunInProgress if another run holds
+    the claim. The advisory lock serializes the creation of runs until that transaction
+    ends, so "no run is running, create one" is one step (two starts at once: the second
+    waits for the first to commit, then sees it running). A run past its timeout is marked
+    failed first, so it does not block this one even before the periodic sweep."""
+    lock_timeout()
+    try:
+        with transaction.atomic(), transaction.get_connection().cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RUN_CLAIM_LOCK])
+    except OperationalError as exc:
+        if is_lock_timeout(exc):
+            raise RunInProgress(None) from exc
+        raise
+    sweep_stale_runs()
+    other = CheckRun.objects.filter(status=CheckRun.Status.RUNNING).order_by("pk").first()
+    if other is not None:
+        raise RunInProgress(other)
+
+
+def _lock_if_running(run_id: int) -> CheckRun | None:
+    """The run, row-locked until the end of the transaction, if it still holds its claim.
+    FOR NO KEY UPDATE: it waits for (and makes wait) the sweeper and the other chunks'
+    final step, but not the findings' foreign-key checks on the run (FOR KEY SHARE)."""
+    return locked(
+        CheckRun.objects.filter(pk=run_id, status=CheckRun.Status.RUNNING), no_key=True
+    ).first()
+
+
+def stale_cutoff(now=None) -> dt.datetime:
+    """Runs started before this are past PORTAL_CHECK_RUN_TIMEOUT (at exactly the timeout a
+    run is still within it)."""
+    return (now or timezone.now()) - dt.timedelta(seconds=settings.PORTAL_CHECK_RUN_TIMEOUT)
+
+
+def sweep_stale_runs(now=None) -> list[int]:
+    """Mark failed every run still running after PORTAL_CHECK_RUN_TIMEOUT (its worker died
+    or hangs), resolving nothing: its findings stay as they are and the next run goes
+    ahead. A run whose row is locked at this moment is committing a chunk or finishing,
+    hence alive; the next sweep looks again. Returns the ids marked failed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        stale = locked(
+            CheckRun.objects.filter(
+                status=CheckRun.Status.RUNNING, started_at__lt=stale_cutoff(now)
+            ).order_by("pk"),
+            no_key=True,
+            skip_locked=True,
+        )
+        ids = list(stale.values_list("pk", flat=True))
+        if ids:
+            minutes = settings.PORTAL_CHECK_RUN_TIMEOUT / 60
+            CheckRun.objects.filter(pk__in=ids).update(
+                status=CheckRun.Status.FAILED,
+                finished_at=now,
+                error=(
+                    f"超过 {minutes:g} 分钟未完成，已标记为失败，未消除任何检查发现"
+                    f"（PORTAL_CHECK_RUN_TIMEOUT）。"
+                ),
+            )
+            log.warning("check runs %s timed out: marked failed, nothing resolved", ids)
+    return ids
 
 
 def _subject_key(found: Found, content_type) -> str:
@@ -217,9 +316,17 @@ def _record_many(run: CheckRun, check: Check, founds: list[Found]) -> int:
         return sum(_record(run, check, keyed[f.subject_key][0]) for f in new)
 
 
+class _NotRunning(Exception):
+    pass
+
+
 def run_chunk(run_id: int, rule: str, lo, hi) -> int:
-    """Run one chunk; idempotent (a retried task redoes the same upserts)."""
+    """Run one chunk; idempotent (a retried task redoes the same upserts). A chunk of a run
+    that no longer holds its claim (timed out, or already finished) writes nothing."""
     run = CheckRun.objects.get(pk=run_id)
+    if run.status != CheckRun.Status.RUNNING:
+        log.warning("run %s is %s: chunk %s [%s-%s] skipped", run_id, run.status, rule, lo, hi)
+        return 0
     check = registry()[rule]
     chunk = CheckChunk.objects.get(run=run, rule=rule, lo=lo)
     count = new = 0
@@ -232,7 +339,16 @@ def run_chunk(run_id: int, rule: str, lo, hi) -> int:
             founds = list(produced)
             count = len(founds)
             new = _record_many(run, check, founds)
-        CheckChunk.objects.filter(pk=chunk.pk).update(done=True, findings=count, new=new, error="")
+            # the claim is checked last, under the run's row lock held to the commit: once
+            # the sweeper has marked the run failed no chunk of it writes any more
+            if _lock_if_running(run_id) is None:
+                raise _NotRunning
+            CheckChunk.objects.filter(pk=chunk.pk).update(
+                done=True, findings=count, new=new, error=""
+            )
+    except _NotRunning:
+        log.warning("run %s no longer running: chunk %s [%s-%s] rolled back", run_id, rule, lo, hi)
+        return 0
     except Exception:
         log.exception("check %s failed on chunk %s-%s", rule, lo, hi)
         CheckChunk.objects.filter(pk=chunk.pk).update(
@@ -242,10 +358,17 @@ def run_chunk(run_id: int, rule: str, lo, hi) -> int:
 
 
 def run_finish(run_id: int) -> CheckRun:
-    """Resolve what the run no longer sees, for each rule that ran without error."""
+    """Resolve what the run no longer sees, for each rule that ran without error. Only the
+    run that still holds its claim finishes: a run marked failed meanwhile (or finished by
+    a redelivered task) is returned as it is, and nothing is resolved."""
     now = timezone.now()
     with transaction.atomic():
-        run = CheckRun.objects.select_for_update().get(pk=run_id)
+        # FOR NO KEY UPDATE: a late duplicate chunk's foreign-key checks (KEY SHARE) do not
+        # make it wait
+        run = locked(CheckRun.objects.filter(pk=run_id), no_key=True).get()
+        if run.status != CheckRun.Status.RUNNING:
+            log.warning("run %s is %s: not finished again, nothing resolved", run_id, run.status)
+            return run
         chunks = list(run.chunks.all())
         failed_rules = {c.rule for c in chunks if c.error or not c.done}
         clean_rules = {c.rule for c in chunks} - failed_rules
@@ -295,8 +418,71 @@ def _tell_schools_of_new(run: CheckRun):
 
 
 def run_checks(*, for_date: dt.date, trigger: str = "manual", rules=None) -> CheckRun:
-    """The whole run in this process (``manage.py run_checks``, tests)."""
+    """The whole run in this process (``manage.py run_checks``, tests). Raises
+    RunInProgress, touching no finding, while another run holds the claim."""
     run, specs = run_start(for_date=for_date, trigger=trigger, rules=rules)
-    for spec in specs:
-        run_chunk(run.pk, spec.rule, spec.lo, spec.hi)
-    return run_finish(run.pk)
+    try:
+        for spec in specs:
+            run_chunk(run.pk, spec.rule, spec.lo, spec.hi)
+        return run_finish(run.pk)
+    except BaseException as exc:  # Ctrl-C included: give the claim back, resolve nothing
+        try:
+            abandon_run(run.pk, reason=f"运行中断：{type(exc).__name__}")
+        except Exception:  # e.g. the connection is gone; the sweeper will see to it
+            log.exception("run %s could not be marked failed", run.pk)
+        raise
+
+
+TRIGGER_PERM = "portal.change_checkrun"  # superusers, or staff given it in the admin
+
+
+def may_trigger(user) -> bool:
+    return user.has_perm(TRIGGER_PERM)
+
+
+def run_request(*, actor, for_date: dt.date) -> CheckRun:
+    """The admin's "run the checks now": the run is started (and its claim taken) here, in
+    the request, so a refusal is said at once (RunInProgress); its chunks go to the workers
+    when the transaction commits."""
+    from portal.audit import audit_record
+    from portal.permissions import require
+    from portal.tasks import dispatch_run
+
+    require(may_trigger(actor))
+    with transaction.atomic():
+        run, specs = run_start(for_date=for_date, trigger="admin")
+        audit_record(actor=actor, action="portal.checkrun.started", obj=run)
+        transaction.on_commit(lambda: dispatch_run(run, specs))
+    return run
+
+
+def run_mark_failed(*, actor, run_id: int) -> bool:
+    """Staff mark a run they know to be dead failed without waiting for the timeout,
+    resolving nothing; False if it was no longer running."""
+    from portal.audit import audit_record
+    from portal.permissions import require
+
+    require(may_trigger(actor))
+    with transaction.atomic():
+        if not abandon_run(
+            run_id, reason=f"由 {actor.get_username()} 标记为失败，未消除任何检查发现。"
+        ):
+            return False
+        audit_record(
+            actor=actor,
+            action="portal.checkrun.marked_failed",
+            obj=CheckRun.objects.get(pk=run_id),
+            new={"status": CheckRun.Status.FAILED},
+        )
+    return True
+
+
+def abandon_run(run_id: int, *, reason: str) -> bool:
+    """Mark a run that is still running failed, resolving nothing; False if it was not."""
+    with transaction.atomic():
+        if _lock_if_running(run_id) is None:
+            return False
+        CheckRun.objects.filter(pk=run_id).update(
+            status=CheckRun.Status.FAILED, finished_at=timezone.now(), error=reason[:4000]
+        )
+    return True

@@ -1,5 +1,5 @@
-"""What every database needs after migrate: the staff groups, the nightly schedule and the
-calendar years chinesecalendar knows.
+"""What every database needs after migrate: the staff groups, the nightly schedule (and the
+sweep of timed-out check runs) and the calendar years chinesecalendar knows.
 
 Each is created when missing and never overwritten, so what staff change in the admin (a
 group's permissions, the hour of the nightly run, a corrected holiday) survives the next
@@ -95,6 +95,31 @@ def ensure_nightly_schedule(using="default"):
         crontab=crontab,
         kwargs=json.dumps({}),
         description="每晚运行所有已登记的合规检查（默认北京时间02:00，可在此修改）。",
+    )
+
+
+SWEEP_TASK_NAME = "超时检查运行清理"
+SWEEP_EVERY_MINUTES = 10
+
+
+def ensure_check_sweep_schedule(using="default"):
+    """Every 10 minutes: a check run still running after PORTAL_CHECK_RUN_TIMEOUT (its
+    worker died) is marked failed, resolving nothing, so that the next run can go ahead."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    if PeriodicTask.objects.using(using).filter(name=SWEEP_TASK_NAME).exists():
+        return
+    interval, _ = IntervalSchedule.objects.using(using).get_or_create(
+        every=SWEEP_EVERY_MINUTES, period=IntervalSchedule.MINUTES
+    )
+    PeriodicTask.objects.using(using).create(
+        name=SWEEP_TASK_NAME,
+        task="portal.checks.sweep",
+        interval=interval,
+        description=(
+            "每10分钟查看一次：超过 PORTAL_CHECK_RUN_TIMEOUT（默认2小时）仍未结束的检查运行"
+            "标记为失败（不消除任何检查发现），下一次检查即可运行。"
+        ),
     )
 
 

@@ -3,11 +3,14 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from portal.compliance import registry, run_checks
+from portal.compliance import RunInProgress, registry, run_checks
 
 
 class Command(BaseCommand):
-    help = "Run the nightly compliance checks now, in this process (same checks as Celery)."
+    help = (
+        "Run the nightly compliance checks now, in this process (same checks as Celery). "
+        "Refused while another run is running (one run at a time)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="the day to check, YYYY-MM-DD (default: today)")
@@ -25,6 +28,8 @@ class Command(BaseCommand):
             raise CommandError(f"--date 应为 YYYY-MM-DD 格式的日期，而不是 {date!r}") from None
         try:
             run = run_checks(for_date=day, rules=rule)
+        except RunInProgress as exc:
+            raise CommandError(str(exc)) from None
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
