@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.forms.models import model_to_dict
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from portal.audit import audit_record
 from portal.models import (
     AuditLog,
     CalendarDay,
@@ -18,46 +19,38 @@ from portal.models import (
     SchoolPeriod,
     SchoolStaff,
 )
+from portal.services import delete_audited, delete_audited_queryset, save_audited
 
 
 class AuditedAdmin(admin.ModelAdmin):
-    """Every save and delete in the admin leaves an audit row in the same transaction
-    (the admin wraps its change views in transaction.atomic)."""
-
-    def _action(self, verb):
-        meta = self.model._meta
-        return f"{meta.app_label}.{meta.model_name}.{verb}"
+    """Every save and delete in the admin goes through portal.services, which opens its own
+    transaction and writes the audit row in it: the bulk delete action runs outside the
+    admin's atomic change views, and audit_record refuses to run outside a transaction."""
 
     def save_model(self, request, obj, form, change):
-        old = None
-        if change and obj.pk:
-            before = type(obj).objects.filter(pk=obj.pk).first()
-            old = {k: model_to_dict(before).get(k) for k in form.changed_data} if before else None
-        super().save_model(request, obj, form, change)
-        new = {k: model_to_dict(obj).get(k) for k in form.changed_data}
-        audit_record(
-            actor=request.user,
-            action=self._action("changed" if change else "created"),
-            obj=obj,
-            old=old,
-            new=new,
-        )
+        save_audited(actor=request.user, obj=obj, fields=form.changed_data, created=not change)
 
     def delete_model(self, request, obj):
-        audit_record(
-            actor=request.user, action=self._action("deleted"), obj=obj, old=model_to_dict(obj)
-        )
-        super().delete_model(request, obj)
+        delete_audited(actor=request.user, obj=obj)
 
     def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            audit_record(
-                actor=request.user,
-                action=self._action("deleted"),
-                obj=obj,
-                old=model_to_dict(obj),
-            )
-        super().delete_queryset(request, queryset)
+        delete_audited_queryset(actor=request.user, queryset=queryset)
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class PortalUserAdmin(AuditedAdmin, UserAdmin):
+    """Django's user admin, audited like the rest (who made whom staff, superuser, which
+    groups), the password hash left out. Setting another user's password runs in one
+    transaction with its audit row (portal.accounts audits every password change)."""
+
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic():
+            return super().user_change_password(request, id, form_url)
 
 
 @admin.register(District)
@@ -201,16 +194,56 @@ class AuditLogAdmin(ReadOnlyAdmin):
 
 @admin.register(CheckRun)
 class CheckRunAdmin(ReadOnlyAdmin):
+    """One run at a time (portal.compliance): "run again" is refused while a run is
+    running; a run whose worker died is marked failed by the periodic sweep after
+    PORTAL_CHECK_RUN_TIMEOUT, or here at once by staff who know it is dead."""
+
     list_display = [
         "for_date",
         "started_at",
         "status",
+        "trigger",
         "duration",
         "findings_seen",
         "findings_new",
         "findings_resolved",
     ]
     list_filter = ["status", "trigger"]
+    actions = ["run_again", "mark_failed"]
+
+    def has_trigger_permission(self, request):
+        from portal.compliance import may_trigger
+
+        return may_trigger(request.user)
+
+    @admin.action(description="按所选运行的检查日期重新运行全部检查", permissions=["trigger"])
+    def run_again(self, request, queryset):
+        from django.contrib import messages
+
+        from portal.compliance import RunInProgress, run_request
+
+        days = sorted(set(queryset.values_list("for_date", flat=True)))
+        if len(days) != 1:
+            self.message_user(request, "请只选择一个检查日期。", messages.ERROR)
+            return
+        try:
+            run = run_request(actor=request.user, for_date=days[0])
+        except RunInProgress as exc:
+            self.message_user(request, str(exc).split(" / ")[0], messages.ERROR)
+            return
+        self.message_user(request, f"已开始检查 {run.for_date}（编号 {run.pk}），完成后在此查看。")
+
+    @admin.action(
+        description="将所选运行中的检查标记为失败（不消除任何检查发现）", permissions=["trigger"]
+    )
+    def mark_failed(self, request, queryset):
+        from portal.compliance import run_mark_failed
+
+        marked = [
+            pk for pk in queryset.values_list("pk", flat=True)
+            if run_mark_failed(actor=request.user, run_id=pk)
+        ]  # fmt: skip
+        self.message_user(request, f"已将 {len(marked)} 次运行标记为失败。")
 
 
 @admin.register(Finding)

@@ -9,6 +9,10 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from portal import checks  # noqa: F401  (registers the portal's own checks)
+        from portal.accounts import connect_signals
+        from portal.deploy_checks import payment_providers_check  # noqa: F401  (registers it)
+
+        connect_signals()  # password changes are audited
 
         post_migrate.connect(_after_migrate)
 
@@ -23,6 +27,7 @@ def _after_migrate(sender, using="default", plan=None, **kwargs):
         return
     from portal.setup import (
         ensure_calendar_years,
+        ensure_check_sweep_schedule,
         ensure_digest_schedule,
         ensure_nightly_schedule,
         ensure_staff_groups,
@@ -31,4 +36,5 @@ def _after_migrate(sender, using="default", plan=None, **kwargs):
     ensure_calendar_years(using=using)
     ensure_staff_groups(using=using, plan=plan)
     ensure_nightly_schedule(using=using)
+    ensure_check_sweep_schedule(using=using)
     ensure_digest_schedule(using=using)

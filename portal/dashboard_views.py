@@ -5,17 +5,21 @@ import datetime as dt
 import io
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from portal import dashboard, findings
+from portal import dashboard, findings, services
 from portal.dashboard import AGES, Filters
 from portal.models import District, Finding, School
+from portal.permissions import bureau_required
+
+# The dashboard is for bureau staff (any line: each sees the district's figures); anonymous
+# users get the portal's login, everyone else the portal's 403 page (portal.permissions).
+bureau_only = bureau_required()
 
 LINES = {
     "institutions": "校外培训与预收费监管",
@@ -38,7 +42,7 @@ def _filters(request) -> Filters:
     return Filters(district=district, month=month)
 
 
-@staff_member_required
+@bureau_only
 def index(request):
     f = _filters(request)
     panels = dashboard.build(f)
@@ -48,7 +52,7 @@ def index(request):
     })  # fmt: skip
 
 
-@staff_member_required
+@bureau_only
 def report(request, line):
     """One line of work's monthly report as Excel: the dashboard's panels, a sheet each."""
     if line not in LINES:
@@ -83,7 +87,7 @@ def report(request, line):
     return response
 
 
-@staff_member_required
+@bureau_only
 def finding_list(request):
     """The rows behind the dashboard's findings charts: by district, severity, age, a night
     (open on that date), rule and handling."""
@@ -123,7 +127,7 @@ def finding_list(request):
     })  # fmt: skip
 
 
-@staff_member_required
+@bureau_only
 def finding_handle(request, pk):
     finding = get_object_or_404(Finding.objects.select_related("school", "assigned_school"), pk=pk)
     if request.method == "POST":
@@ -141,6 +145,15 @@ def finding_handle(request, pk):
                 findings.finding_close(actor=request.user, finding_id=finding.pk,
                                        note=request.POST.get("note", ""))  # fmt: skip
                 messages.success(request, "已办结。")
+            elif action == "close_unanswered":
+                findings.finding_close_unanswered(actor=request.user, finding_id=finding.pk,
+                                                  reason=request.POST.get("note", ""))  # fmt: skip
+                messages.success(request, "已办结（未反馈整改）。")
+            elif action == "answer":  # for an institution, with what it sent
+                findings.finding_answer(actor=request.user, finding_id=finding.pk,
+                                        answer=request.POST.get("answer", ""),
+                                        files=request.FILES.getlist("files"))  # fmt: skip
+                messages.success(request, "已代录机构整改反馈。")
             elif action == "return":
                 findings.finding_return(actor=request.user, finding_id=finding.pk,
                                         note=request.POST.get("note", ""))  # fmt: skip
@@ -149,12 +162,12 @@ def finding_handle(request, pk):
         except ValidationError as exc:
             for msg in exc.messages:
                 messages.error(request, msg)
-        except PermissionDenied:
-            messages.error(request, "您没有办理检查发现的权限。")
         except ValueError:
             messages.error(request, "请选择学校或填写机构编号。")
     return render(request, "portal/dashboard_finding.html", {
         "finding": finding, "steps": finding.steps.select_related("by"),
+        "evidence": finding.evidence.all(),
+        "can_handle": request.user.has_perm(findings.PERM),
         "schools": School.objects.order_by("name"), "post": request.POST,
     })  # fmt: skip
 
@@ -164,6 +177,6 @@ def inbox(request):
     """What the portal told this user, and whether it went out by e-mail."""
     notices = request.user.notices.all()[:200]
     if request.method == "POST":
-        request.user.notices.filter(read_at__isnull=True).update(read_at=timezone.now())
+        services.inbox_mark_read(user=request.user)
         return redirect("inbox")
     return render(request, "portal/inbox.html", {"notices": notices})

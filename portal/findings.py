@@ -7,10 +7,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from portal.access import BUREAU, SCHOOL, kind_of
+from portal import evidence
 from portal.audit import audit_record
+from portal.locks import locked
 from portal.models import Finding, FindingStep, School, SchoolStaff
 from portal.notices import notify
+from portal.permissions import is_bureau, is_school_manager, require
 
 W = Finding.Workflow
 MANAGERS = SchoolStaff.MANAGER_ROLES
@@ -23,8 +25,7 @@ def for_school(school_id: int):
 
 
 def _staff(actor):
-    if kind_of(actor) != BUREAU or not actor.has_perm(PERM):
-        raise PermissionDenied
+    require(is_bureau(actor, perm=PERM))
 
 
 def _tell_school(school_id, finding, message):
@@ -39,9 +40,12 @@ def _tell_school(school_id, finding, message):
     )
 
 
-def _move(finding_id, to, *, actor, note="", check=None, **changes) -> Finding:
+def _move(finding_id, to, *, actor, note="", check=None, action=None, then=None, **changes):
+    """Lock the finding, check the step on the locked row, write it, keep it as a FindingStep
+    and audit it. ``then(finding, step)`` runs in the same transaction before the audit row
+    and returns what it adds to it (the evidence files)."""
     with transaction.atomic():
-        finding = Finding.objects.select_for_update().get(pk=finding_id)
+        finding = locked(Finding.objects.filter(pk=finding_id), of=("self",)).get()
         if check is not None:
             check(finding)
         current = W(finding.workflow)
@@ -52,14 +56,21 @@ def _move(finding_id, to, *, actor, note="", check=None, **changes) -> Finding:
         for field, value in changes.items():
             setattr(finding, field, value)
         finding.save(update_fields=["workflow", *changes])
-        action = "returned" if current == W.ANSWERED and to == W.ASSIGNED else W(to).value
-        FindingStep.objects.create(finding=finding, action=action, note=note, by=actor)
+        if action is None:
+            action = "returned" if current == W.ANSWERED and to == W.ASSIGNED else W(to).value
+        step = FindingStep.objects.create(finding=finding, action=action, note=note, by=actor)
+        extra = then(finding, step) if then is not None else {}
         audit_record(
             actor=actor,
             action=f"portal.finding.{action}",
             obj=finding,
             old=old,
-            new={"workflow": to, "note": note, **{k: str(v) for k, v in changes.items()}},
+            new={
+                "workflow": to,
+                "note": note,
+                **{k: str(v) for k, v in changes.items()},
+                **extra,
+            },
         )
     return finding
 
@@ -86,24 +97,69 @@ def finding_assign(*, actor, finding_id: int, school_id=None, institution_id=Non
     return finding
 
 
-def finding_answer(*, actor, finding_id: int, answer: str) -> Finding:
-    """The school's principal or 教导处 says what it did."""
+def finding_answer(*, actor, finding_id: int, answer: str, files=()) -> Finding:
+    """The school's principal or 教导处 says what it did, with evidence files (PDF, JPG, PNG;
+    portal.evidence). A finding assigned to an institution, which has no account of its
+    own, is answered by bureau staff on its behalf with what the institution sent.
+    One refused file refuses the whole answer: nothing is written."""
     answer = (answer or "").strip()
+    school = is_school_manager(actor)
+    if not school and not is_bureau(actor, perm=PERM):
+        raise PermissionDenied
     if not answer:
         raise ValidationError({"answer": "请填写整改情况。"})
-    if kind_of(actor) != SCHOOL or actor.school_staff.role not in MANAGERS:
-        raise PermissionDenied
+    checked = evidence.check_files(files)
 
     def mine(finding):
-        if finding.assigned_school_id != actor.school_staff.school_id:
+        if school and finding.assigned_school_id != actor.school_staff.school_id:
             raise PermissionDenied
+        if not school and not finding.assigned_institution_id:
+            raise PermissionDenied  # staff answer only for an institution
 
-    return _move(finding_id, W.ANSWERED, actor=actor, note=answer, check=mine, answer=answer)
+    with evidence.saving() as save:
+
+        def attach(finding, step):
+            rows = [save(item, finding=finding, step=step, by=actor) for item in checked]
+            return {"evidence": [{"name": r.name, "sha256": r.sha256, "size": r.size}
+                                 for r in rows]}  # fmt: skip
+
+        return _move(
+            finding_id, W.ANSWERED, actor=actor, note=answer, check=mine, then=attach,
+            answer=answer,
+        )  # fmt: skip
 
 
 def finding_close(*, actor, finding_id: int, note: str = "") -> Finding:
+    """Close a finding: a new one staff judge needs nothing, or an answered one. One that
+    was assigned and not answered closes only by ``finding_close_unanswered``."""
     _staff(actor)
-    return _move(finding_id, W.CLOSED, actor=actor, note=note.strip())
+
+    def answered_or_new(finding):
+        if finding.workflow == W.ASSIGNED:
+            raise ValidationError(
+                "该检查发现已交办、尚未反馈整改，不能直接办结；"
+                "如确需办结，请选择“未反馈办结”并说明理由。"
+            )
+
+    return _move(finding_id, W.CLOSED, actor=actor, note=note.strip(), check=answered_or_new)
+
+
+def finding_close_unanswered(*, actor, finding_id: int, reason: str) -> Finding:
+    """Close an assigned finding the school or institution never answered: only with a
+    reason, kept in the step and the audit row (portal.finding.closed_unanswered)."""
+    _staff(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"note": "未反馈办结时请说明理由。"})
+
+    def assigned(finding):
+        if finding.workflow != W.ASSIGNED:
+            raise ValidationError("只有已交办、尚未反馈整改的检查发现才能“未反馈办结”。")
+
+    return _move(
+        finding_id, W.CLOSED, actor=actor, note=reason, check=assigned,
+        action="closed_unanswered",
+    )  # fmt: skip
 
 
 def finding_return(*, actor, finding_id: int, note: str) -> Finding:

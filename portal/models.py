@@ -523,3 +523,39 @@ class Finding(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+
+class FindingEvidence(models.Model):
+    """A file a school (or the bureau on an institution's behalf) sent with its answer to a
+    finding: PDF, JPG or PNG by content (portal.evidence). The file lives under MEDIA_ROOT
+    at a random path and is served only through portal.views.evidence_file, to users who
+    may see the finding; never from a public URL."""
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", "PDF"
+        JPG = "jpg", "JPG"
+        PNG = "png", "PNG"
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="evidence")
+    step = models.ForeignKey(
+        FindingStep, on_delete=models.CASCADE, related_name="evidence", null=True, blank=True
+    )
+    name = models.CharField(_("文件名"), max_length=200)  # as the user named it, for display
+    kind = models.CharField(_("类型"), max_length=3, choices=Kind.choices)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    path = models.CharField(max_length=200, unique=True)  # in portal.evidence.storage()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    # Seen through the finding (a school sees those about it or assigned to it, which one
+    # SCOPE path cannot say): portal.evidence.evidence_for decides, fail closed here.
+    SCOPE = {"school": None, "parent": None}
+
+    class Meta:
+        verbose_name = _("整改佐证材料")
+        verbose_name_plural = _("整改佐证材料")
+        ordering = ["finding", "at", "id"]
+
+    def __str__(self):
+        return self.name

@@ -80,9 +80,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.accounts.ActingUserMiddleware",  # who changed a password (audit)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # a row lock that timed out: the Chinese "please try again" page (503), not a 500
+    "portal.locks.LockTimeoutMiddleware",
     # axes last, as its documentation asks
     "axes.middleware.AxesMiddleware",
 ]
@@ -150,6 +153,20 @@ PORTAL_CHECK_CHUNK_SIZE = env_int("PORTAL_CHECK_CHUNK_SIZE", 2500)
 # From this month on, a year whose holidays are not in the calendar yet raises a finding:
 # the State Council announces next year's holidays each November.
 PORTAL_CALENDAR_WARN_MONTH = env_int("PORTAL_CALENDAR_WARN_MONTH", 11)
+# One check run at a time; a run not finished after this many seconds (its worker died) is
+# marked failed by a periodic task, resolving nothing, and the next run goes ahead.
+PORTAL_CHECK_RUN_TIMEOUT = env_int("PORTAL_CHECK_RUN_TIMEOUT", 2 * 3600)
+
+# Online payment providers offered on the parents' bills page, first the default. "sandbox"
+# books a payment without money and exists only outside production: listing it with
+# PORTAL_PRODUCTION=true stops the start (portal/deploy_checks.py). "transfer" is the bank
+# transfer the school confirms.
+PORTAL_PAYMENT_PROVIDERS = env_list(
+    "PORTAL_PAYMENT_PROVIDERS", ["transfer"] if PRODUCTION else ["sandbox", "transfer"]
+)
+
+# Evidence files answering a finding (PDF, JPG, PNG by content): at most this many bytes each.
+PORTAL_EVIDENCE_MAX_BYTES = env_int("PORTAL_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 
 # --- policy numbers (defaults: the national rules; bureau staff adjust them in the admin)
 # Daily written homework done at home, minutes by grade (双减意见, 2021: grades 1-2 none,
@@ -198,7 +215,11 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        # staff passwords: at least 12 characters (Django's, with a Chinese message)
+        "NAME": "portal.accounts.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("PORTAL_PASSWORD_MIN_LENGTH", 12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -209,7 +230,11 @@ LOGOUT_REDIRECT_URL = "home"
 # django-axes: lock a username+address pair after 5 failures, for 30 minutes.
 AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("PORTAL_LOGIN_COOLOFF_MINUTES", 30) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# locked per username + address, and per address alone (one address trying many names) at
+# a higher limit of its own: a school's staff share one NAT address (portal.accounts)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+AXES_HANDLER = "portal.accounts.LoginThrottle"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Behind N trusted proxies the client is the Nth address from the right of

@@ -13,6 +13,7 @@ portal_patterns = (
         path("school/classes/<int:pk>/", views.school_class_detail, name="school_class"),
         path("school/findings/", views.school_findings, name="school_findings"),
         path("school/findings/<int:pk>/", views.finding_detail, name="finding_detail"),
+        path("findings/evidence/<int:pk>/", views.evidence_file, name="evidence"),
         path("parent/", views.parent_home, name="parent_home"),
         path("parent/children/<int:pk>/", views.child_detail, name="child_detail"),
     ],

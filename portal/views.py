@@ -1,7 +1,5 @@
 """Pages of the shared core: home, the role switchboard, a school's and a parent's own view."""
 
-from functools import wraps
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -12,22 +10,7 @@ from django.views.decorators.cache import never_cache
 from portal import selectors
 from portal.access import BUREAU, PARENT, SCHOOL, get_scoped_or_404, kind_of
 from portal.models import Child, SchoolClass
-
-
-def for_kind(kind):
-    """Only users of ``kind`` (school staff, parents); others get 403, anonymous the login."""
-
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if kind_of(request.user) != kind:
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+from portal.permissions import is_school_manager, kind_required
 
 
 def messages_from(request, exc):
@@ -55,7 +38,7 @@ def me(request):
     raise PermissionDenied
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def school_home(request):
     user = request.user
     return render(
@@ -71,7 +54,7 @@ def school_home(request):
     )
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def school_class_detail(request, pk):
     school_class = get_scoped_or_404(
         SchoolClass.objects.select_related("school", "head_teacher"), request.user, pk=pk
@@ -84,7 +67,7 @@ def school_class_detail(request, pk):
     )
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def school_findings(request):
     show_all = request.GET.get("all") == "1"
     return render(
@@ -97,9 +80,10 @@ def school_findings(request):
     )
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def finding_detail(request, pk):
-    """A finding of the school; one the bureau assigned to it is answered here (整改)."""
+    """A finding of the school; one the bureau assigned to it is answered here (整改), with
+    evidence files. A refused answer re-renders with what was typed and stores nothing."""
     from django.contrib import messages
     from django.core.exceptions import ValidationError
 
@@ -111,20 +95,47 @@ def finding_detail(request, pk):
     if request.method == "POST":
         try:
             findings.finding_answer(actor=request.user, finding_id=finding.pk,
-                                    answer=request.POST.get("answer", ""))  # fmt: skip
+                                    answer=request.POST.get("answer", ""),
+                                    files=request.FILES.getlist("files"))  # fmt: skip
             messages.success(request, "整改情况已反馈给教育局。")
             return redirect("portal:finding_detail", pk=finding.pk)
-        except ValidationError as exc:
-            messages.error(request, exc.messages[0])
-        except PermissionDenied:
-            messages.error(request, "只有校长或教导处可以反馈整改情况。")
+        except ValidationError as exc:  # a refused user (a teacher): 403, nothing written
+            messages_from(request, exc)
     return render(request, "portal/finding_detail.html", {
         "finding": finding, "steps": finding.steps.select_related("by"),
-        "post": request.POST,
+        "evidence": finding.evidence.all(), "post": request.POST,
+        "can_answer": finding.assigned_school_id is not None
+        and is_school_manager(request.user, finding.assigned_school_id),
     })  # fmt: skip
 
 
-@for_kind(PARENT)
+@kind_required(SCHOOL, BUREAU)
+def evidence_file(request, pk):
+    """An evidence file, to users who may see its finding (404 for anyone else: another
+    school cannot learn it exists). Always a download, never rendered in the page."""
+    from django.http import FileResponse
+
+    from portal import evidence
+
+    item = evidence.evidence_for(request.user, pk)
+    if item is None:
+        raise Http404
+    try:
+        handle = evidence.open_file(item)
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=item.name,
+        content_type=evidence.MIME[item.kind],
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@kind_required(PARENT)
 def parent_home(request):
     return render(
         request,
@@ -137,7 +148,7 @@ def parent_home(request):
     )
 
 
-@for_kind(PARENT)
+@kind_required(PARENT)
 def child_detail(request, pk):
     child = get_scoped_or_404(
         Child.objects.select_related("school", "school_class__head_teacher"), request.user, pk=pk

@@ -87,7 +87,7 @@ def test_only_staff_with_the_permission_handle_findings(world, provider_finding,
     page = client_for(world.principal_a).get(
         reverse("dashboard:finding", args=[provider_finding.pk])
     )
-    assert page.status_code == 302
+    assert page.status_code == 403  # the portal's 403 page, not the admin's login
 
 
 def test_a_finding_the_checks_no_longer_see_is_marked_and_kept(world, staff):
