@@ -3,6 +3,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from cases import services
 from cases.forms import ImportForm
 from cases.models import Case, SourceDocument
 from cases.services import NotACollection, decode_upload, document_import
@@ -18,6 +19,23 @@ class SourceDocumentAdmin(admin.ModelAdmin):
     @admin.display(description="案例数")
     def case_count(self, obj):
         return obj.cases.count()
+
+    # Every write goes through cases.services (audited, the same checks as the pages): a
+    # document is added only by the import, which checks and splits it into its cases.
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect(reverse("admin:cases_sourcedocument_import"))
+
+    def save_model(self, request, obj, form, change):
+        services.document_admin_save(actor=request.user, document=obj, changed=form.changed_data)
+
+    def delete_model(self, request, obj):
+        services.documents_delete(actor=request.user, document_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        services.documents_delete(
+            actor=request.user, document_ids=list(queryset.values_list("pk", flat=True))
+        )
 
     def get_urls(self):
         return [
@@ -85,6 +103,20 @@ class CaseAdmin(admin.ModelAdmin):
         "review_comment",
     ]
     exclude = ["search_title", "search_body", "search_keywords", "search_vector", "rank_vector"]
+
+    # Every write goes through cases.services: the search segmentation follows the text,
+    # and each change is audited.
+
+    def save_model(self, request, obj, form, change):
+        services.case_admin_save(actor=request.user, case=obj, changed=form.changed_data)
+
+    def delete_model(self, request, obj):
+        services.cases_delete(actor=request.user, case_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        services.cases_delete(
+            actor=request.user, case_ids=list(queryset.values_list("pk", flat=True))
+        )
 
     @admin.display(description="主题")
     def theme_list(self, obj):

@@ -3,16 +3,33 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from cases import search
 from cases.models import Case, SourceDocument
 from cases.parsing import NotACollection, ParsedDocument, parse_collection
+from portal.access import SCHOOL, kind_of
 from portal.audit import audit_record
+from portal.locks import locked
+from portal.permissions import is_bureau, require
 
-__all__ = ["NotACollection", "ImportResult", "document_import", "decode_upload"]
+__all__ = [
+    "ImportResult",
+    "NotACollection",
+    "case_admin_save",
+    "case_resubmit",
+    "case_review",
+    "case_submit",
+    "cases_delete",
+    "decode_upload",
+    "document_admin_save",
+    "document_import",
+    "documents_delete",
+]
+
+REVIEW_PERM = "cases.change_case"
 
 
 @dataclass
@@ -42,6 +59,8 @@ def _date(value: str):
 def document_import(*, text: str, filename: str = "", actor=None) -> ImportResult:
     """Import a published collection whole. The same text again changes nothing; a text that
     is not a collection raises NotACollection (with a Chinese message) and imports nothing."""
+    if getattr(actor, "is_authenticated", False):  # None: a command or the demo loader
+        require(is_bureau(actor, line="cases", perm="cases.add_sourcedocument"))
     parsed: ParsedDocument = parse_collection(text)
     with transaction.atomic():
         existing = SourceDocument.objects.filter(fingerprint=parsed.fingerprint).first()
@@ -96,6 +115,7 @@ def document_import(*, text: str, filename: str = "", actor=None) -> ImportResul
 
 
 def case_submit(*, user, title: str, themes: list[str], body: str, unit: str = "") -> Case:
+    require(kind_of(user) == SCHOOL)
     staff = user.school_staff
     school = staff.school
     with transaction.atomic():
@@ -124,8 +144,12 @@ def case_submit(*, user, title: str, themes: list[str], body: str, unit: str = "
 
 def case_resubmit(*, user, case_id: int, title: str, themes: list[str], body: str) -> Case:
     """A returned case, edited by its school and sent back for review."""
+    require(kind_of(user) == SCHOOL)
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case_id, school=user.school_staff.school)
+        case = locked(
+            Case.objects.filter(pk=case_id, school_id=user.school_staff.school_id)
+        ).first()
+        require(case is not None)  # another school's case (the page shows a 404)
         if case.status != Case.Status.RETURNED:
             raise ValidationError("只有被退回的案例可以修改后重新提交。")
         old = {"title": case.title, "themes": case.themes, "body": case.body}
@@ -140,6 +164,7 @@ def case_resubmit(*, user, case_id: int, title: str, themes: list[str], body: st
                 "status",
                 "search_title",
                 "search_body",
+                "search_keywords",
                 "updated_at",
             ]
         )
@@ -164,11 +189,13 @@ ACTIONS = {
 def case_review(*, actor, case_id: int, to: str, comment: str = "") -> Case:
     """Bureau staff move a submitted case: return it (a comment is required), select it
     (遴选), publish it (推广). Moving to the state it is already in is a no-op."""
-    if not actor.has_perm("cases.change_case"):
-        raise PermissionDenied
-    to = Case.Status(to)
+    require(is_bureau(actor, line="cases", perm=REVIEW_PERM))
+    try:
+        to = Case.Status(to)
+    except ValueError:
+        raise ValidationError({"to": "请选择处理方式。"}) from None
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case_id)
+        case = locked(Case.objects.filter(pk=case_id)).get()
         if case.status == to:
             return case
         if to not in Case.TRANSITIONS[case.status]:
@@ -203,3 +230,94 @@ def case_review(*, actor, case_id: int, to: str, comment: str = "") -> Case:
                 message=f"报送的案例“{case.title[:60]}”被退回：{comment.strip()[:200]}",
             )
     return case
+
+
+# --- the admin: the same door ------------------------------------------------------------
+
+SEARCHED_FIELDS = {"title", "themes", "unit", "body", "province", "city", "district", "place"}
+
+
+def case_admin_save(*, actor, case: Case, changed: list[str]) -> Case:
+    """A case added or corrected in the admin: its search segmentation and vectors follow
+    the text (the public search finds what the page shows), audited."""
+    creating = case.pk is None
+    perm = "cases.add_case" if creating else "cases.change_case"
+    require(is_bureau(actor, line="cases", perm=perm))
+    with transaction.atomic():
+        old = None
+        if not creating:
+            before = locked(Case.objects.filter(pk=case.pk)).values("pk", *changed).first()
+            require(before is not None)
+            old = {name: before[name] for name in changed}
+        if creating or SEARCHED_FIELDS & set(changed):
+            search.prepare(case)
+        case.save()
+        search.refresh_vectors(Case.objects.filter(pk=case.pk))
+        audit_record(
+            actor=actor,
+            action="cases.case.created" if creating else "cases.case.changed",
+            obj=case,
+            old=old,
+            new={name: getattr(case, name) for name in changed},
+        )
+    return case
+
+
+def cases_delete(*, actor, case_ids) -> int:
+    """Delete cases (the admin's delete and bulk delete), each audited."""
+    require(is_bureau(actor, line="cases", perm="cases.delete_case"))
+    with transaction.atomic():
+        cases = list(locked(Case.objects.filter(pk__in=list(case_ids))).order_by("pk"))
+        for case in cases:
+            audit_record(
+                actor=actor,
+                action="cases.case.deleted",
+                obj=case,
+                old={"title": case.title, "status": case.status, "source": case.source_id,
+                     "school": case.school_id},
+            )  # fmt: skip
+        Case.objects.filter(pk__in=[c.pk for c in cases]).delete()
+    return len(cases)
+
+
+DOCUMENT_FIELDS = ["title", "issuer", "doc_number", "date", "preface", "original", "filename"]
+
+
+def document_admin_save(*, actor, document: SourceDocument, changed: list[str]) -> SourceDocument:
+    """A source document's details corrected in the admin (documents are added only by the
+    import, which checks and splits them), audited."""
+    require(document.pk is not None)
+    require(is_bureau(actor, line="cases", perm="cases.change_sourcedocument"))
+    with transaction.atomic():
+        before = (
+            locked(SourceDocument.objects.filter(pk=document.pk)).values("pk", *changed).first()
+        )
+        require(before is not None)
+        document.save()
+        audit_record(
+            actor=actor,
+            action="cases.document.changed",
+            obj=document,
+            old={name: before[name] for name in changed},
+            new={name: getattr(document, name) for name in changed},
+        )
+    return document
+
+
+def documents_delete(*, actor, document_ids) -> int:
+    """Delete source documents with their cases (the admin's delete), audited."""
+    require(is_bureau(actor, line="cases", perm="cases.delete_sourcedocument"))
+    with transaction.atomic():
+        documents = list(
+            locked(SourceDocument.objects.filter(pk__in=list(document_ids))).order_by("pk")
+        )
+        for document in documents:
+            audit_record(
+                actor=actor,
+                action="cases.document.deleted",
+                obj=document,
+                old={"title": document.title, "doc_number": document.doc_number,
+                     "cases": document.cases.count()},
+            )  # fmt: skip
+        SourceDocument.objects.filter(pk__in=[d.pk for d in documents]).delete()
+    return len(documents)

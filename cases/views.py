@@ -1,8 +1,7 @@
 """Pages of the case library: public browse and search, a school's submissions, review."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,8 +9,9 @@ from django.urls import reverse
 from cases import search, selectors, services
 from cases.forms import CaseForm, ReviewForm, SearchForm
 from cases.models import Case, SourceDocument
-from portal.access import SCHOOL, get_scoped_or_404
-from portal.views import for_kind
+from portal.access import get_scoped_or_404
+from portal.permissions import SCHOOL, bureau_required, kind_required
+from portal.views import messages_from
 
 PAGE_SIZE = 20
 
@@ -71,12 +71,12 @@ def document_detail(request, pk):
 # --- schools ---------------------------------------------------------------------------
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def my_cases(request):
     return render(request, "cases/my_cases.html", {"cases": selectors.school_cases(request.user)})
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def case_submit(request):
     form = CaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -86,7 +86,7 @@ def case_submit(request):
     return render(request, "cases/case_form.html", {"form": form, "case": None})
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def case_edit(request, pk):
     case = get_scoped_or_404(Case.objects.all(), request.user, pk=pk)
     if case.status != Case.Status.RETURNED:
@@ -95,8 +95,12 @@ def case_edit(request, pk):
     initial = {"title": case.title, "themes": case.themes, "body": case.body}
     form = CaseForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.case_resubmit(user=request.user, case_id=case.pk, **form.cleaned_data)
-        messages.success(request, "案例已修改并重新提交。")
+        try:
+            services.case_resubmit(user=request.user, case_id=case.pk, **form.cleaned_data)
+        except ValidationError as exc:  # reviewed meanwhile
+            messages_from(request, exc)
+        else:
+            messages.success(request, "案例已修改并重新提交。")
         return redirect("cases:mine")
     return render(request, "cases/case_form.html", {"form": form, "case": case})
 
@@ -104,18 +108,11 @@ def case_edit(request, pk):
 # --- bureau review -----------------------------------------------------------------------
 
 
-def _reviewer(view):
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_staff or not request.user.has_perm("cases.change_case"):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    return wrapped
+# bureau staff of the case library who may review (services.REVIEW_PERM)
+reviewer_required = bureau_required(line="cases", perm=services.REVIEW_PERM)
 
 
-@_reviewer
+@reviewer_required
 def review_list(request):
     cases = (
         Case.objects.filter(status__in=[Case.Status.SUBMITTED, Case.Status.SELECTED])
@@ -126,7 +123,7 @@ def review_list(request):
     return render(request, "cases/review_list.html", {"cases": cases})
 
 
-@_reviewer
+@reviewer_required
 def review_case(request, pk):
     case = get_object_or_404(Case.objects.select_related("school"), pk=pk, source=None)
     form = ReviewForm(request.POST or None)

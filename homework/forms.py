@@ -93,6 +93,15 @@ class SurveyAnswerForm(forms.Form):
 
 
 class SurveyForm(forms.Form):
+    school_class = forms.ModelChoiceField(
+        label=_("班级"),
+        queryset=None,
+        empty_label=None,
+        error_messages={
+            "required": _("请选择班级。"),
+            "invalid_choice": _("只能为本校的班级发起问卷。"),
+        },
+    )
     title = forms.CharField(
         label=_("标题"), max_length=100, error_messages={"required": _("请填写问卷标题。")}
     )
@@ -106,6 +115,10 @@ class SurveyForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"required": _("请选择结束日期。")},
     )
+
+    def __init__(self, *args, classes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school_class"].queryset = classes
 
     def clean(self):
         data = super().clean()
@@ -121,7 +134,14 @@ class InspectionForm(forms.Form):
         error_messages={"required": _("请选择检查日期。")},
     )
     classes = forms.ModelMultipleChoiceField(
-        label=_("抽查班级"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("抽查班级"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _("只能选择本校的班级。"),
+            "invalid_pk_value": _("班级选择有误，请重新选择。"),
+        },
     )
     summary = forms.CharField(
         label=_("检查情况"),

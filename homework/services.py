@@ -12,14 +12,18 @@ from homework.models import (
     HomeworkItem,
     HomeworkPolicy,
     HomeworkRevision,
+    Inspection,
     InspectionIssue,
     ParentReport,
     Survey,
     SurveyAnswer,
     SurveyBallot,
 )
+from portal.access import PARENT, SCHOOL, kind_of
 from portal.audit import audit_record
+from portal.locks import locked
 from portal.models import SchoolClass, SchoolStaff
+from portal.permissions import is_bureau, require
 
 ITEM_FIELDS = ["subject", "content", "minutes", "kind", "required", "written", "layer"]
 
@@ -89,10 +93,14 @@ def _check_limit(school_class, total: DayTotal, *, minutes: int, counts: bool, w
 
 
 def _staff(user) -> SchoolStaff:
-    staff = getattr(user, "school_staff", None)
-    if staff is None:
-        raise PermissionDenied
-    return staff
+    """The school staff row of ``user``; anyone else is refused (403)."""
+    require(kind_of(user) == SCHOOL)
+    return user.school_staff
+
+
+def _parent(user):
+    require(kind_of(user) == PARENT)
+    return user.parent
 
 
 def homework_publish(
@@ -108,7 +116,7 @@ def homework_publish(
     with transaction.atomic():
         classes = SchoolClass.objects.filter(school_id=staff.school_id)
         if lock:  # lock order everywhere: the class, then its items
-            classes = classes.select_for_update(of=("self",))
+            classes = locked(classes, of=("self",))
         try:
             school_class = classes.get(pk=school_class_id)
         except SchoolClass.DoesNotExist:
@@ -155,8 +163,8 @@ def homework_update(*, user, item_id: int, **data) -> HomeworkItem:
         item = HomeworkItem.objects.select_related("school_class").get(
             pk=item_id, school_class__school_id=staff.school_id
         )
-        school_class = SchoolClass.objects.select_for_update().get(pk=item.school_class_id)
-        item = HomeworkItem.objects.select_for_update().get(pk=item.pk)
+        school_class = locked(SchoolClass.objects.filter(pk=item.school_class_id)).get()
+        item = locked(HomeworkItem.objects.filter(pk=item.pk)).get()
         item.school_class = school_class
         if not may_edit(staff, item):
             raise PermissionDenied
@@ -186,10 +194,10 @@ def homework_withdraw(*, user, item_id: int) -> HomeworkItem:
         item = HomeworkItem.objects.select_related("school_class").get(
             pk=item_id, school_class__school_id=staff.school_id
         )
-        SchoolClass.objects.select_for_update().get(pk=item.school_class_id)
-        item = (
-            HomeworkItem.objects.select_for_update().select_related("school_class").get(pk=item.pk)
-        )
+        locked(SchoolClass.objects.filter(pk=item.school_class_id)).get()
+        item = locked(
+            HomeworkItem.objects.select_related("school_class").filter(pk=item.pk), of=("self",)
+        ).get()
         if not may_edit(staff, item):
             raise PermissionDenied
         if item.status == HomeworkItem.Status.WITHDRAWN:
@@ -208,26 +216,70 @@ def homework_withdraw(*, user, item_id: int) -> HomeworkItem:
 
 def report_minutes(*, user, child_id: int, date: dt.date, minutes: int) -> ParentReport:
     """A parent's report for their own child; reporting again the same day replaces it."""
-    parent = getattr(user, "parent", None)
-    if parent is None:
-        raise PermissionDenied
+    parent = _parent(user)
     child = parent.children.select_related("school_class").filter(pk=child_id).first()
     if child is None:
         raise PermissionDenied
     if date > timezone.localdate():
         raise ValidationError({"date": "不能反馈未来日期的用时。"})
-    report, _created = ParentReport.objects.update_or_create(
-        child=child,
-        date=date,
-        defaults={"minutes": minutes, "school_class": child.school_class, "reported_by": parent},
-    )
+    with transaction.atomic():
+        report, created = ParentReport.objects.update_or_create(
+            child=child,
+            date=date,
+            defaults={
+                "minutes": minutes,
+                "school_class": child.school_class,
+                "reported_by": parent,
+            },
+        )
+        audit_record(
+            actor=user,
+            action="homework.report.created" if created else "homework.report.changed",
+            obj=report,
+            new={"date": date, "minutes": minutes},
+        )
     return report
 
 
+def survey_create(
+    *, user, school_class_id: int, title: str, start: dt.date, end: dt.date
+) -> Survey:
+    """A school's anonymous survey of one of its classes' homework load."""
+    staff = _staff(user)
+    errors = {}
+    if not (title or "").strip():
+        errors["title"] = "请填写问卷标题。"
+    if end < start:
+        errors["end"] = "结束日期不能早于开始日期。"
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        school_class = SchoolClass.objects.filter(
+            pk=school_class_id, school_id=staff.school_id
+        ).first()
+        require(school_class is not None)  # another school's class (the page shows a 404)
+        survey = Survey.objects.create(
+            school_class=school_class,
+            title=title.strip(),
+            start=start,
+            end=end,
+            created_by=staff,
+        )
+        audit_record(
+            actor=user,
+            action="homework.survey.created",
+            obj=survey,
+            new={"school_class": school_class.pk, "title": survey.title, "start": start,
+                 "end": end},
+        )  # fmt: skip
+    return survey
+
+
 def survey_answer(*, user, survey: Survey, load: str, typical_minutes: int) -> SurveyAnswer:
-    """One answer per parent per survey; the answer itself names nobody."""
-    parent = getattr(user, "parent", None)
-    if parent is None or not parent.children.filter(school_class=survey.school_class).exists():
+    """One answer per parent per survey; the answer itself names nobody (nor does its audit
+    row: it records the ballot, not what was answered)."""
+    parent = _parent(user)
+    if not parent.children.filter(school_class=survey.school_class).exists():
         raise PermissionDenied
     today = timezone.localdate()
     if not (survey.start <= today <= survey.end):
@@ -235,25 +287,63 @@ def survey_answer(*, user, survey: Survey, load: str, typical_minutes: int) -> S
     try:
         with transaction.atomic():
             SurveyBallot.objects.create(survey=survey, parent=parent)
-            return SurveyAnswer.objects.create(
+            answer = SurveyAnswer.objects.create(
                 survey=survey, load=load, typical_minutes=typical_minutes
             )
+            audit_record(actor=user, action="homework.survey.answered", obj=survey)
+            return answer
     except IntegrityError:
         raise ValidationError("您已经填写过这份问卷，每位家长只能填写一次。") from None
 
 
+def inspection_record(
+    *, user, date: dt.date, summary: str, class_ids=(), issues: str = ""
+) -> Inspection:
+    """A school's own inspection (自查) of its homework, with the classes it looked at and
+    the problems found (one a line; each can be closed later with its follow-up)."""
+    staff = _staff(user)
+    if not (summary or "").strip():
+        raise ValidationError({"summary": "请填写检查情况。"})
+    class_ids = sorted({int(pk) for pk in class_ids})
+    descriptions = [line.strip() for line in (issues or "").splitlines() if line.strip()]
+    with transaction.atomic():
+        classes = list(SchoolClass.objects.filter(pk__in=class_ids, school_id=staff.school_id))
+        require(len(classes) == len(class_ids))  # another school's class
+        inspection = Inspection.objects.create(
+            school_id=staff.school_id,
+            level=Inspection.Level.SCHOOL,
+            date=date,
+            summary=summary.strip(),
+            recorded_by=user,
+        )
+        inspection.classes.set(classes)
+        InspectionIssue.objects.bulk_create(
+            InspectionIssue(inspection=inspection, description=text) for text in descriptions
+        )
+        audit_record(
+            actor=user,
+            action="homework.inspection.recorded",
+            obj=inspection,
+            new={"date": date, "classes": class_ids, "issues": len(descriptions)},
+        )
+    return inspection
+
+
 def inspection_issue_close(*, user, issue_id: int, follow_up: str) -> InspectionIssue:
+    """The school of the inspection, or bureau staff of the homework line, close an issue
+    with its follow-up."""
     if not follow_up.strip():
         raise ValidationError({"follow_up": "关闭问题前请填写整改情况。"})
     with transaction.atomic():
-        issue = (
-            InspectionIssue.objects.select_for_update()
-            .select_related("inspection")
-            .get(pk=issue_id)
+        issue = locked(
+            InspectionIssue.objects.select_related("inspection").filter(pk=issue_id),
+            of=("self",),
+        ).get()
+        staff = getattr(user, "school_staff", None) if kind_of(user) == SCHOOL else None
+        require(
+            is_bureau(user, line="homework")
+            or (staff is not None and staff.school_id == issue.inspection.school_id)
         )
-        staff = getattr(user, "school_staff", None)
-        if not (user.is_staff or (staff and staff.school_id == issue.inspection.school_id)):
-            raise PermissionDenied
         if issue.closed_at is not None:
             return issue
         issue.follow_up = follow_up.strip()

@@ -4,9 +4,7 @@ import datetime as dt
 import io
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,11 +29,10 @@ from homework.models import (
     Survey,
     SurveyAnswer,
 )
-from portal.access import PARENT, SCHOOL, get_scoped_or_404, kind_of, scope
-from portal.audit import audit_record
+from portal.access import get_scoped_or_404, kind_of, scope
 from portal.models import District, School, SchoolClass
+from portal.permissions import BUREAU, PARENT, SCHOOL, is_bureau, kind_required
 from portal.schoolcalendar import CalendarUnknownDay
-from portal.views import for_kind
 
 
 def _day(value: str | None) -> dt.date:
@@ -60,7 +57,7 @@ def _errors_to_form(form, exc: ValidationError):
 # --- teachers ----------------------------------------------------------------------------
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def class_list(request):
     day = _day(request.GET.get("date"))
     policy = HomeworkPolicy.current()
@@ -72,7 +69,7 @@ def class_list(request):
     return render(request, "homework/class_list.html", {"rows": rows, "day": day, "grade": grade})
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def class_day(request, pk, date):
     day = _day(date)
     school_class = get_scoped_or_404(
@@ -109,7 +106,7 @@ def class_day(request, pk, date):
     )
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def item_edit(request, pk):
     item = get_scoped_or_404(
         HomeworkItem.objects.select_related("school_class", "school_class__school"),
@@ -136,7 +133,7 @@ def item_edit(request, pk):
 
 
 @require_POST
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def item_withdraw(request, pk):
     item = get_scoped_or_404(HomeworkItem.objects.all(), request.user, pk=pk)
     services.homework_withdraw(user=request.user, item_id=item.pk)
@@ -144,7 +141,7 @@ def item_withdraw(request, pk):
     return redirect("homework:day", pk=item.school_class_id, date=item.date.isoformat())
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def class_week(request, pk, date):
     school_class = get_scoped_or_404(SchoolClass.objects.all(), request.user, pk=pk)
     day = _day(date)
@@ -156,7 +153,7 @@ def class_week(request, pk, date):
     })  # fmt: skip
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def class_poster(request, pk):
     """The page teachers print for the classroom: the board's QR code and link."""
     school_class = get_scoped_or_404(
@@ -169,7 +166,7 @@ def class_poster(request, pk):
     )
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def class_qr(request, pk):
     import qrcode
     import qrcode.image.svg
@@ -218,7 +215,7 @@ def board_week(request, token):
 # --- parents -----------------------------------------------------------------------------
 
 
-@for_kind(PARENT)
+@kind_required(PARENT)
 def report(request):
     children = scope(request.user.parent.children.select_related("school_class"), request.user)
     form = ReportForm(
@@ -241,11 +238,9 @@ def report(request):
     return render(request, "homework/report.html", {"form": form, "boards": boards})
 
 
-@login_required
+@kind_required(PARENT)
 def survey_answer(request, token):
     survey = get_object_or_404(Survey.objects.select_related("school_class__school"), token=token)
-    if kind_of(request.user) != PARENT:
-        raise PermissionDenied
     form = SurveyAnswerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -260,28 +255,25 @@ def survey_answer(request, token):
 # --- surveys and inspections (school staff) -------------------------------------------------
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def surveys(request):
-    staff = request.user.school_staff
     classes = scope(SchoolClass.objects.all(), request.user).order_by("grade", "number")
-    form = SurveyForm(request.POST or None)
+    form = SurveyForm(request.POST or None, classes=classes)
     if request.method == "POST" and form.is_valid():
-        school_class = get_scoped_or_404(
-            SchoolClass.objects.all(), request.user, pk=request.POST.get("school_class") or 0
-        )
-        with transaction.atomic():
-            survey = Survey.objects.create(
-                school_class=school_class, created_by=staff, **form.cleaned_data
+        data = dict(form.cleaned_data)
+        try:
+            survey = services.survey_create(
+                user=request.user, school_class_id=data.pop("school_class").pk, **data
             )
-            audit_record(actor=request.user, action="homework.survey.created", obj=survey)
-        return redirect("homework:survey_results", pk=survey.pk)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            return redirect("homework:survey_results", pk=survey.pk)
     listing = scope(Survey.objects.select_related("school_class"), request.user).order_by("-start")
-    return render(
-        request, "homework/surveys.html", {"form": form, "classes": classes, "surveys": listing}
-    )
+    return render(request, "homework/surveys.html", {"form": form, "surveys": listing})
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def survey_results(request, pk):
     from django.db.models import Avg, Count
 
@@ -298,25 +290,25 @@ def survey_results(request, pk):
     )
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def inspections(request):
-    staff = request.user.school_staff
     classes = scope(SchoolClass.objects.all(), request.user).order_by("grade", "number")
     form = InspectionForm(request.POST or None, classes=classes)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        with transaction.atomic():
-            inspection = Inspection.objects.create(
-                school_id=staff.school_id, level=Inspection.Level.SCHOOL, date=data["date"],
-                summary=data["summary"], recorded_by=request.user,
-            )  # fmt: skip
-            inspection.classes.set(data["classes"])
-            for line in data["issues"].splitlines():
-                if line.strip():
-                    InspectionIssue.objects.create(inspection=inspection, description=line.strip())
-            audit_record(actor=request.user, action="homework.inspection.recorded", obj=inspection)
-        messages.success(request, "已记录本次自查。")
-        return redirect("homework:inspections")
+        try:
+            services.inspection_record(
+                user=request.user,
+                date=data["date"],
+                summary=data["summary"],
+                class_ids=[c.pk for c in data["classes"]],
+                issues=data["issues"],
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, "已记录本次自查。")
+            return redirect("homework:inspections")
     listing = (
         scope(Inspection.objects.all(), request.user)
         .prefetch_related("issues", "classes")
@@ -330,7 +322,7 @@ def inspections(request):
 
 
 @require_POST
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def issue_close(request, pk):
     issue = get_scoped_or_404(InspectionIssue.objects.all(), request.user, pk=pk)
     form = CloseIssueForm(request.POST)
@@ -348,12 +340,12 @@ def issue_close(request, pk):
 
 
 def _report_context(request):
-    kind = kind_of(request.user)
+    """School staff see their school; bureau staff of the homework line any district."""
     user = request.user
-    if kind == SCHOOL:
+    if kind_of(user) == SCHOOL:
         school = School.objects.select_related("district").get(pk=user.school_staff.school_id)
         district = school.district
-    elif user.is_staff and user.has_perm("homework.view_homeworkitem"):
+    elif is_bureau(user, line="homework"):
         districts = District.objects.order_by("code")
         district = districts.filter(pk=request.GET.get("district") or 0).first() or (
             districts.first()
@@ -365,7 +357,7 @@ def _report_context(request):
             else None
         )
     else:
-        raise PermissionDenied
+        raise PermissionDenied  # bureau staff of another line
     month = request.GET.get("month") or timezone.localdate().strftime("%Y-%m")
     try:
         reports.month_bounds(month)
@@ -374,7 +366,7 @@ def _report_context(request):
     return district, school, month
 
 
-@login_required
+@kind_required(SCHOOL, BUREAU)
 def monthly(request):
     district, school, month = _report_context(request)
     error = None
@@ -388,11 +380,13 @@ def monthly(request):
     return render(request, "homework/monthly.html", {
         "district": district, "school": school, "month": month, "days": days, "rows": rows,
         "chart": chart, "error": error, "query": request.GET.urlencode(),
-        "districts": District.objects.order_by("code") if request.user.is_staff else [],
+        "districts": (
+            District.objects.order_by("code") if is_bureau(request.user, line="homework") else []
+        ),
     })  # fmt: skip
 
 
-@login_required
+@kind_required(SCHOOL, BUREAU)
 def monthly_xlsx(request):
     district, school, month = _report_context(request)
     try:
@@ -408,7 +402,7 @@ def monthly_xlsx(request):
     return response
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def grade_week(request, grade, date):
     if not 1 <= grade <= 9:
         raise Http404
@@ -419,7 +413,7 @@ def grade_week(request, grade, date):
     })  # fmt: skip
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def class_daily_list(request, pk):
     """假期作业天天清: a vacation (or any span up to 62 days) as a list, day by day."""
     from portal.models import SchoolPeriod

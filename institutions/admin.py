@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from institutions import search, services, uscc
+from institutions import services, uscc
 from institutions.escrow_admin import *  # noqa: F401, F403  (the escrow's own admin)
 from institutions.models import (
     AnnualReview,
@@ -19,7 +19,6 @@ from institutions.models import (
     TrainingPolicy,
 )
 from portal.admin import AuditedAdmin, PolicyAdmin, ReadOnlyAdmin
-from portal.audit import audit_record
 
 
 class InstitutionForm(forms.ModelForm):
@@ -97,22 +96,41 @@ class InstitutionAdmin(AuditedAdmin):
             reverse("institutions:course_new", args=[obj.pk]),
         )
 
-    def save_model(self, request, obj, form, change):
-        if not change and obj.category == Institution.Category.SUBJECT:
-            obj.governance = Institution.Governance.PENDING
-        super().save_model(request, obj, form, change)
-        search.refresh_grams(Institution.objects.filter(pk=obj.pk))
-        if obj.credit_code_override and "credit_code_override" in form.changed_data:
-            audit_record(
-                actor=request.user,
-                action="institutions.credit_code.overridden",
-                obj=obj,
-                new={"code": obj.credit_code, "reason": obj.credit_code_override_reason},
-            )
+    # Every write goes through institutions.services, the same door as the Excel import and
+    # the staff pages: registration with its checks, the audited change, the inlines with
+    # the list colour they decide, the audited delete.
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        services.record_colour(form.instance)
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.institution_change(
+                actor=request.user, institution=obj, changed=form.changed_data
+            )
+            return
+        data = {
+            name: getattr(obj, name)
+            for name in form.Meta.fields
+            if name not in ("credit_code_override", "credit_code_override_reason")
+        }
+        services.institution_register(
+            actor=request.user,
+            instance=obj,
+            override=obj.credit_code_override,
+            override_reason=obj.credit_code_override_reason,
+            **data,
+        )
+
+    def save_formset(self, request, form, formset, change):
+        services.institution_inline_save(
+            actor=request.user, institution=form.instance, formset=formset
+        )
+
+    def delete_model(self, request, obj):
+        services.institutions_delete(actor=request.user, institution_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        services.institutions_delete(
+            actor=request.user, institution_ids=list(queryset.values_list("pk", flat=True))
+        )
 
     def get_urls(self):
         return [

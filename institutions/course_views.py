@@ -6,13 +6,13 @@ import re
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from institutions import services
 from institutions.models import SUBJECT_CHOICES, Course, Institution
+from portal.permissions import bureau_required
 
 WEEKDAYS = "一二三四五六日"
 _SLOT = re.compile(
@@ -84,10 +84,8 @@ class CourseForm(forms.Form):
         return slots
 
 
-def _staff(request):
-    user = request.user
-    if not (user.is_staff and user.has_perm("institutions.change_institution")):
-        raise PermissionDenied
+# bureau staff of the training-institutions line who may change the register
+course_staff_required = bureau_required(line="institutions", perm=services.CHANGE_PERM)
 
 
 def _save(request, institution, course=None):
@@ -132,14 +130,12 @@ def _save(request, institution, course=None):
     )
 
 
-@login_required
+@course_staff_required
 def course_new(request, pk):
-    _staff(request)
     return _save(request, get_object_or_404(Institution.objects.select_related("district"), pk=pk))
 
 
-@login_required
+@course_staff_required
 def course_edit(request, pk):
-    _staff(request)
     course = get_object_or_404(Course.objects.select_related("institution__district"), pk=pk)
     return _save(request, course.institution, course)

@@ -4,9 +4,10 @@ refunds, bank statements; and the reads the staff pages and checks share.
 Rules of this module
   * Money moves only through the ledger (portal/ledger.py); a purchase's paid, released and
     refunded sums are read from its entries, never kept in a column.
-  * Each service runs in transaction.atomic() with a lock timeout, locks the Purchase row
-    (select_for_update), re-reads the state, returns quietly if the state is already there,
-    writes, checks the ledger, audits, all in the one transaction.
+  * Each service runs in transaction.atomic(), locks the Purchase row through
+    portal.locks.locked (select_for_update with a lock timeout: a waiting lock gives up
+    and the request fails, a Celery task retries), re-reads the state, returns quietly if
+    the state is already there, writes, checks the ledger, audits, all in the one transaction.
   * Lock order everywhere: SupervisedAccount (statement import only), then Purchase rows by
     primary key. No service holds two purchases.
   * Inside the lock, after posting, the purchase's account must not turn positive
@@ -42,12 +43,10 @@ from institutions.escrow_models import (
 from institutions.models import Course, Institution, SupervisedAccount
 from portal import ledger
 from portal.audit import audit_record
-from portal.locks import lock_timeout
+from portal.locks import lock_timeout, locked
+from portal.permissions import is_bureau, require
 
 CENT = Decimal("0.01")
-# A waiting lock gives up after this and the request fails (a Celery task retries): a stuck
-# transaction must not pile up every request for the same purchase behind it.
-LOCK_TIMEOUT = "5s"
 Kind = EscrowTransaction.Kind
 Status = Purchase.Status
 KEY_USED = "该幂等键（业务参考号）已用于另一笔不同的资金业务。"
@@ -62,9 +61,6 @@ def _no_pause(point: str):
 # test shows two payouts racing without the lock (both read, both post, both commit); the
 # real one that the lock closes the window (pretix's pair of concurrency tests).
 _pause = _no_pause
-
-
-_lock_timeout = lock_timeout
 
 
 def _money(value, field: str) -> Decimal:
@@ -192,11 +188,10 @@ def _replay(key: str | None, purchase: Purchase, kinds) -> EscrowTransaction | N
 
 
 def _locked_purchase(purchase_id: int, lock: bool = True) -> Purchase:
-    _lock_timeout()
-    qs = Purchase.objects.all()
+    qs = Purchase.objects.filter(pk=purchase_id)
     if lock:  # the row lock that serialises every payout of this purchase
-        qs = qs.select_for_update()
-    return qs.get(pk=purchase_id)
+        qs = locked(qs)
+    return qs.get()
 
 
 def _today(today):
@@ -264,7 +259,7 @@ def purchase_record(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        _lock_timeout()
+        lock_timeout()  # a concurrent insert of the same key waits on its unique index
         existing = Purchase.objects.filter(idempotency_key=key).first()
         if existing is not None:
             return _purchase_replayed(existing, course_id, lessons, amount)
@@ -578,7 +573,6 @@ def transaction_reverse(*, actor, transaction_id: int, memo: str) -> EscrowTrans
     if not (memo or "").strip():
         raise ValidationError({"memo": "冲正须写明原因。"})
     with transaction.atomic():
-        _lock_timeout()
         tx = EscrowTransaction.objects.get(pk=transaction_id)
         purchase = _locked_purchase(tx.purchase_id) if tx.purchase_id else None
         if tx.reverses_id is not None:
@@ -605,10 +599,9 @@ def statement_import(
     counterparty) is skipped, so overlapping statements do no harm. ``rows``: objects with
     row_number, date, amount, reference, counterparty."""
     with transaction.atomic():
-        _lock_timeout()
         # lock order: the account first; two imports of one account take turns, so the
         # duplicate count below is exact
-        account = SupervisedAccount.objects.select_for_update().get(pk=account_id)
+        account = locked(SupervisedAccount.objects.filter(pk=account_id)).get()
         if account.kind != SupervisedAccount.Kind.ESCROW:
             raise ValidationError("只有银行托管账户需要导入流水核对。")
         have = Counter(
@@ -643,6 +636,22 @@ def statement_import(
         )  # fmt: skip
         statement_match(account=account)
     return statement
+
+
+def statement_rematch(*, actor, account_id: int) -> int:
+    """Match an account's open bank lines again (the staff page's button), under the
+    account's lock like the import; audited. Returns how many lines matched now."""
+    require(is_bureau(actor, line="institutions", perm="institutions.add_bankstatementline"))
+    with transaction.atomic():
+        account = locked(SupervisedAccount.objects.filter(pk=account_id)).get()
+        matched = statement_match(account=account)
+        audit_record(
+            actor=actor,
+            action="institutions.escrow.statement_rematched",
+            obj=account,
+            new={"matched": matched},
+        )
+    return matched
 
 
 def escrow_account_code(institution_id: int) -> str:
@@ -705,10 +714,8 @@ def bank_line_book(*, actor, line_id: int, memo: str) -> EscrowTransaction:
     if not (memo or "").strip():
         raise ValidationError({"memo": "请说明这笔银行流水的性质（如手续费、利息、违规划转）。"})
     with transaction.atomic():
-        _lock_timeout()
-        line = (
-            BankStatementLine.objects.select_for_update().select_related("account").get(pk=line_id)
-        )
+        # the line and its account (the statement import's lock) in one statement
+        line = locked(BankStatementLine.objects.select_related("account").filter(pk=line_id)).get()
         if line.transaction_id is not None:
             tx = line.transaction
             tx.replayed = True

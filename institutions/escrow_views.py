@@ -2,8 +2,8 @@
 "institutions", names "escrow_*"): the accounts and their warnings, one account with its
 bank reconciliation, one purchase with the bureau's actions on it.
 
-Who: bureau staff of the training-institutions line (is_staff and
-institutions.view_institution); writing needs the model permission of what is written.
+Who: bureau staff of the training-institutions line (portal.permissions.is_bureau with
+line="institutions"); writing needs the model permission of what is written.
 Everyone else gets 403 (anonymous: the login page). The doors stay thin: a bank statement
 is parsed and validated here, whole, before the service imports it; every write is one
 service call.
@@ -16,12 +16,10 @@ import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,29 +35,9 @@ from institutions.escrow_models import (
 )
 from institutions.models import SupervisedAccount
 from portal import ledger
+from portal.permissions import bureau_required
 
 CENT = Decimal("0.01")
-
-
-def staff_required(perm: str | None = None):
-    """Bureau staff who work on institutions, and for writes also ``perm``."""
-
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            user = request.user
-            if not (
-                user.is_active and user.is_staff and user.has_perm("institutions.view_institution")
-            ):
-                raise PermissionDenied
-            if perm is not None and not user.has_perm(perm):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 # --- the CSV statement ------------------------------------------------------------------
@@ -203,7 +181,7 @@ class ReasonForm(forms.Form):
 # --- pages ------------------------------------------------------------------------------
 
 
-@staff_required()
+@bureau_required(line="institutions")
 def index(request):
     """Every active supervised account against what it must cover; red first."""
     accounts = (
@@ -249,12 +227,12 @@ def _account(pk):
     return get_object_or_404(SupervisedAccount.objects.select_related("institution"), pk=pk)
 
 
-@staff_required()
+@bureau_required(line="institutions")
 def account(request, pk):
     return _account_page(request, _account(pk))
 
 
-@staff_required("institutions.add_bankstatementline")
+@bureau_required(line="institutions", perm="institutions.add_bankstatementline")
 @require_POST
 def statement_upload(request, pk):
     account = _account(pk)
@@ -282,16 +260,16 @@ def statement_upload(request, pk):
     return _account_page(request, account, upload_form=form, status=400)
 
 
-@staff_required("institutions.add_bankstatementline")
+@bureau_required(line="institutions", perm="institutions.add_bankstatementline")
 @require_POST
 def statement_rematch(request, pk):
     account = _account(pk)
-    matched = escrow.statement_match(account=account)
+    matched = escrow.statement_rematch(actor=request.user, account_id=account.pk)
     messages.success(request, f"重新核对完成，新匹配 {matched} 行。")
     return redirect("institutions:escrow_account", pk=account.pk)
 
 
-@staff_required("institutions.add_escrowtransaction")
+@bureau_required(line="institutions", perm="institutions.add_escrowtransaction")
 @require_POST
 def line_book(request, pk):
     line = get_object_or_404(BankStatementLine, pk=pk)
@@ -310,7 +288,7 @@ def line_book(request, pk):
     return redirect("institutions:escrow_account", pk=line.account_id)
 
 
-@staff_required()
+@bureau_required(line="institutions")
 def statement_template(request):
     # UTF-8 with BOM: Excel on Windows opens it with the Chinese intact
     response = HttpResponse(
@@ -320,7 +298,7 @@ def statement_template(request):
     return response
 
 
-@staff_required()
+@bureau_required(line="institutions")
 def purchase(request, pk):
     purchase = get_object_or_404(Purchase.objects.select_related("institution", "course"), pk=pk)
     transactions = (
@@ -369,7 +347,7 @@ DONE = {
 }
 
 
-@staff_required("institutions.change_purchase")
+@bureau_required(line="institutions", perm="institutions.change_purchase")
 @require_POST
 def purchase_action(request, pk, action):
     if action not in ACTIONS:

@@ -2,40 +2,19 @@
 rows checked first, nothing imported unless the whole file is clean) and the export."""
 
 import io
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from institutions import excel
+from institutions import excel, services
 from institutions.models import Institution
-from portal.audit import audit_record
+from portal.permissions import bureau_required
 
 SHOWN_ERRORS = 300  # a file of the wrong kind can have thousands; the first ones say enough
-
-
-def _staff_with(perm):
-    """Bureau staff holding ``perm``; others get 403, anonymous users the login page."""
-
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            user = request.user
-            if not (user.is_staff and user.has_perm(perm)):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 class ImportForm(forms.Form):
@@ -68,7 +47,7 @@ def _xlsx_response(data: bytes, filename: str) -> FileResponse:
 
 
 @never_cache
-@_staff_with("institutions.add_institution")
+@bureau_required(line="institutions", perm="institutions.add_institution")
 def import_view(request):
     posted = request.method == "POST"
     form = ImportForm(request.POST if posted else None, request.FILES if posted else None)
@@ -96,21 +75,16 @@ def import_view(request):
 
 
 @never_cache
-@_staff_with("institutions.view_institution")
+@bureau_required(line="institutions", perm="institutions.view_institution")
 def template_xlsx(request):
     return _xlsx_response(excel.template_workbook(), "校外培训机构导入模板.xlsx")
 
 
 @never_cache
-@_staff_with("institutions.view_institution")
+@bureau_required(line="institutions", perm="institutions.view_institution")
 def export_xlsx(request):
     queryset = Institution.objects.all()
     data = excel.export_workbook(queryset)
-    with transaction.atomic():
-        audit_record(
-            actor=request.user,
-            action="institutions.register.exported",
-            new={"count": queryset.count()},
-        )
+    services.register_exported(actor=request.user, count=queryset.count())
     today = timezone.localdate().strftime("%Y%m%d")
     return _xlsx_response(data, f"校外培训机构名单-{today}.xlsx")

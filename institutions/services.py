@@ -20,7 +20,22 @@ from institutions.models import (
     TrainingPolicy,
 )
 from portal.audit import audit_record, snapshot
+from portal.locks import locked
+from portal.permissions import is_bureau, require
 from portal.schoolcalendar import CalendarUnknownDay, day_info
+
+LINE = "institutions"
+CHANGE_PERM = "institutions.change_institution"
+
+
+def _may(actor, perm: str = CHANGE_PERM) -> None:
+    """Bureau staff of the training-institutions line holding ``perm``; others: 403."""
+    require(is_bureau(actor, line=LINE, perm=perm))
+
+
+def _locked_institution(institution_id: int) -> Institution:
+    return locked(Institution.objects.filter(pk=institution_id)).get()
+
 
 REGISTER_FIELDS = [
     "name", "credit_code", "category", "subjects", "mode", "nature", "address", "district",
@@ -51,8 +66,13 @@ def validate_credit_code(code: str, *, override: bool, reason: str) -> str:
 
 
 def institution_register(
-    *, actor, override: bool = False, override_reason: str = "", **data
+    *, actor, override: bool = False, override_reason: str = "", instance=None, **data
 ) -> Institution:
+    """Register an institution (the Excel import, the admin's add page). ``instance``: the
+    admin's unsaved object, filled and saved here (its inlines are saved onto it after)."""
+    _may(actor, "institutions.add_institution")
+    if instance is not None:
+        require(instance.pk is None)
     data["credit_code"] = validate_credit_code(
         data["credit_code"], override=override, reason=override_reason
     )
@@ -61,11 +81,14 @@ def institution_register(
     with transaction.atomic():
         if Institution.objects.filter(credit_code=data["credit_code"]).exists():
             raise ValidationError({"credit_code": "该统一社会信用代码已登记。"})
-        institution = Institution(
-            credit_code_override=override,
-            credit_code_override_reason=override_reason.strip(),
+        institution = instance if instance is not None else Institution()
+        values = {
+            "credit_code_override": override,
+            "credit_code_override_reason": override_reason.strip(),
             **data,
-        )
+        }
+        for key, value in values.items():
+            setattr(institution, key, value)
         institution.full_clean(exclude=["name_grams"])
         institution.save()
         search.refresh_grams(Institution.objects.filter(pk=institution.pk))
@@ -89,8 +112,9 @@ def institution_register(
 def review_record(
     *, actor, institution_id: int, year: int, result: str, date: dt.date, note: str = ""
 ) -> AnnualReview:
+    _may(actor)
     with transaction.atomic():
-        institution = Institution.objects.select_for_update().get(pk=institution_id)
+        institution = _locked_institution(institution_id)
         review, created = AnnualReview.objects.update_or_create(
             institution=institution, year=year,
             defaults={"result": result, "date": date, "note": note},
@@ -110,8 +134,9 @@ def governance_move(*, actor, institution_id: int, to: str, date: dt.date, note:
     to = Institution.Governance(to)
     if not note.strip():
         raise ValidationError({"note": "请填写本步骤的说明（如批准文号、办理情况）。"})
+    _may(actor)
     with transaction.atomic():
-        institution = Institution.objects.select_for_update().get(pk=institution_id)
+        institution = _locked_institution(institution_id)
         current = Institution.Governance(institution.governance)
         if current == to:
             return institution
@@ -147,8 +172,9 @@ def governance_move(*, actor, institution_id: int, to: str, date: dt.date, note:
 def institution_suspend(*, actor, institution_id: int, reason: str):
     if not reason.strip():
         raise ValidationError({"reason": "暂停办学必须说明原因。"})
+    _may(actor)
     with transaction.atomic():
-        institution = Institution.objects.select_for_update().get(pk=institution_id)
+        institution = _locked_institution(institution_id)
         old = institution.suspended_reason
         institution.suspended_reason = reason.strip()
         institution.suspended_at = timezone.now()
@@ -165,8 +191,9 @@ def institution_suspend(*, actor, institution_id: int, reason: str):
 
 
 def institution_resume(*, actor, institution_id: int):
+    _may(actor)
     with transaction.atomic():
-        institution = Institution.objects.select_for_update().get(pk=institution_id)
+        institution = _locked_institution(institution_id)
         if not institution.suspended_reason:
             return institution
         old = institution.suspended_reason
@@ -181,6 +208,98 @@ def institution_resume(*, actor, institution_id: int):
         )
         record_colour(institution)
     return institution
+
+
+# --- the admin's change page: the same door -----------------------------------------------
+
+
+def institution_change(*, actor, institution: Institution, changed: list[str]) -> Institution:
+    """Save the admin's edit of a registered institution (``changed``: the fields the form
+    changed), with the register's checks: the credit code's check character (or an override
+    with its reason), the model's validation; audited, the name's search grams refreshed."""
+    _may(actor)
+    require(institution.pk is not None)
+    if "credit_code" in changed or "credit_code_override" in changed:
+        institution.credit_code = validate_credit_code(
+            institution.credit_code,
+            override=institution.credit_code_override,
+            reason=institution.credit_code_override_reason,
+        )
+    with transaction.atomic():
+        before = (
+            locked(Institution.objects.filter(pk=institution.pk)).values("pk", *changed).first()
+        )
+        require(before is not None)
+        institution.full_clean(exclude=["name_grams"])
+        institution.save()
+        if "name" in changed:
+            search.refresh_grams(Institution.objects.filter(pk=institution.pk))
+        audit_record(
+            actor=actor,
+            action="institutions.institution.changed",
+            obj=institution,
+            old={name: before[name] for name in changed},
+            new={name: getattr(institution, name) for name in changed},
+        )
+        if institution.credit_code_override and "credit_code_override" in changed:
+            audit_record(
+                actor=actor,
+                action="institutions.credit_code.overridden",
+                obj=institution,
+                new={"code": institution.credit_code,
+                     "reason": institution.credit_code_override_reason},
+            )  # fmt: skip
+        record_colour(institution)
+    return institution
+
+
+def institution_inline_save(*, actor, institution: Institution, formset) -> list:
+    """Save one of the admin's inline formsets of an institution (its supervised account,
+    its annual reviews), each added, changed or deleted row audited; then record the list
+    colour, which those rows decide."""
+    _may(actor)
+    require(institution.pk is not None)
+    with transaction.atomic():
+        _locked_institution(institution.pk)
+        saved = formset.save()
+        model = formset.model._meta.model_name
+        rows = [("added", obj, None) for obj in formset.new_objects]
+        rows += [("changed", obj, fields) for obj, fields in formset.changed_objects]
+        rows += [("deleted", obj, None) for obj in formset.deleted_objects]
+        for verb, obj, fields in rows:
+            audit_record(
+                actor=actor,
+                action=f"institutions.{model}.{verb}",
+                obj=institution,
+                new={"id": obj.pk, "fields": list(fields or [])},
+            )
+        record_colour(institution)
+    return saved
+
+
+def institutions_delete(*, actor, institution_ids) -> int:
+    """Delete institutions (the admin's delete and bulk delete), each audited."""
+    _may(actor, "institutions.delete_institution")
+    with transaction.atomic():
+        institutions = list(
+            locked(Institution.objects.filter(pk__in=list(institution_ids))).order_by("pk")
+        )
+        for institution in institutions:
+            audit_record(
+                actor=actor,
+                action="institutions.institution.deleted",
+                obj=institution,
+                old=snapshot(institution, REGISTER_FIELDS),
+            )
+        Institution.objects.filter(pk__in=[i.pk for i in institutions]).delete()
+    return len(institutions)
+
+
+def register_exported(*, actor, count: int) -> None:
+    """Record that ``actor`` downloaded the register (``count`` institutions)."""
+    _may(actor, "institutions.view_institution")
+    with transaction.atomic():
+        audit_record(actor=actor, action="institutions.register.exported", new={"count": count})
 
 
 # --- courses: price caps and training times -------------------------------------------------
@@ -274,6 +393,7 @@ def course_save(
 ) -> Course:
     """Create or change a course with its weekly slots; refused, with the rule named, when
     the price is over the cap or a lesson falls at a forbidden time."""
+    _may(actor)
     policy = TrainingPolicy.current()
     course = course or Course(institution=institution)
     for key, value in data.items():

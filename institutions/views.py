@@ -1,7 +1,5 @@
 """Public pages of the whitelist (no login, phone-sized) and the bureau's governance board."""
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
@@ -11,6 +9,7 @@ from institutions import colour, selectors
 from institutions.forms import SearchForm
 from institutions.models import Institution
 from portal.models import District
+from portal.permissions import bureau_required
 from portal.public_cache import cached_public
 
 
@@ -47,11 +46,8 @@ def detail(request, pk):
     })  # fmt: skip
 
 
-@login_required
+@bureau_required(line="institutions", perm="institutions.view_institution")
 def board(request):
-    user = request.user
-    if not (user.is_staff and user.has_perm("institutions.view_institution")):
-        raise PermissionDenied
     district = District.objects.filter(pk=request.GET.get("district") or 0).first()
     category = request.GET.get("category") or ""
     if category not in dict(Institution.Category.choices):
