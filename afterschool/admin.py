@@ -4,8 +4,10 @@ Plans and provider status move only through their services (plans.py, providers.
 here they are read-mostly: status fields are read-only and every save is audited.
 """
 
+from django import forms
 from django.contrib import admin
 
+from afterschool import providers
 from afterschool.models import (
     AfterschoolPolicy,
     Attendance,
@@ -75,8 +77,32 @@ class ReviewInline(admin.TabularInline):
     fields = ["year", "passed", "date", "note"]
 
 
+class ProviderForm(forms.ModelForm):
+    class Meta:
+        model = Provider
+        fields = providers.PROVIDER_FIELDS
+
+    def clean_credit_code(self):
+        from institutions import uscc
+
+        code = (self.cleaned_data.get("credit_code") or "").strip().upper()
+        problem = uscc.problem(code)
+        if problem:
+            raise forms.ValidationError(problem)
+        return code
+
+    def clean(self):
+        data = super().clean()
+        if data.get("staff_vetted") and not (data.get("vetting_note") or "").strip():
+            self.add_error(
+                "vetting_note", "请填写人员审查记录（如无犯罪记录查询情况、审查人、日期）。"
+            )
+        return data
+
+
 @admin.register(Provider)
 class ProviderAdmin(AuditedAdmin):
+    form = ProviderForm
     list_display = ["name", "credit_code", "status", "admitted_on", "exited_on"]
     list_filter = ["status"]
     search_fields = ["name", "credit_code"]
@@ -86,33 +112,13 @@ class ProviderAdmin(AuditedAdmin):
     readonly_fields = ["status", "admitted_on", "exited_on", "exit_reason"]
     inlines = [ContractInline, ReviewInline]
 
+    def save_model(self, request, obj, form, change):
+        # through the service: a new provider is an application (its code checked), a
+        # change is audited
+        providers.provider_save(actor=request.user, provider=obj)
+
     def save_formset(self, request, form, formset, change):
-        from django.forms.models import model_to_dict
-
-        from portal.audit import audit_record
-
-        instances = formset.save(commit=False)
-        for obj in formset.deleted_objects:
-            audit_record(
-                actor=request.user, action=self._inline_action(obj, "deleted"), obj=obj,
-                old=model_to_dict(obj),
-            )  # fmt: skip
-            obj.delete()
-        for obj in instances:
-            created = obj.pk is None
-            obj.save()
-            audit_record(
-                actor=request.user,
-                action=self._inline_action(obj, "created" if created else "changed"),
-                obj=obj,
-                new=model_to_dict(obj),
-            )
-        formset.save_m2m()
-
-    @staticmethod
-    def _inline_action(obj, verb):
-        meta = obj._meta
-        return f"{meta.app_label}.{meta.model_name}.{verb}"
+        providers.provider_inlines_save(actor=request.user, formset=formset)
 
 
 @admin.register(Offering)

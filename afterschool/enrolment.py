@@ -21,7 +21,9 @@ from afterschool import fees
 from afterschool.lessons import is_manager, local_now
 from afterschool.models import Enrolment, Lesson, Offering
 from portal.audit import audit_record
+from portal.locks import locked
 from portal.models import Child
+from portal.permissions import is_school_manager, require
 
 
 def _no_pause():
@@ -148,10 +150,10 @@ def enrol(*, user, child_id: int, offering_id: int, lock: bool = True, now=None)
     if problem:
         raise ValidationError(problem)
     with transaction.atomic():
-        offerings = Offering.objects.all()
+        offerings = Offering.objects.select_related("plan__term")
         if lock:
-            offerings = offerings.select_for_update(of=("self",))
-        offering = offerings.select_related("plan__term").get(pk=offering_id)
+            offerings = locked(offerings, of=("self",))
+        offering = offerings.get(pk=offering_id)
         live = _live(offering_id, child)  # a second tap that waited for the first
         if live is not None:
             return live
@@ -196,14 +198,18 @@ def _leave(enrolment: Enrolment, *, actor, reason: str = ""):
         _promote(enrolment.offering_id, actor=actor)
 
 
+def _lock_course(offering_id: int) -> None:
+    """The course's row lock: one enrolment, withdrawal or switch of a course at a time
+    (tests/afterschool/test_edges_withdrawal_concurrency.py shows the race without it)."""
+    locked(Offering.objects.filter(pk=offering_id)).get()
+
+
 def _locked_enrolment(enrolment_id: int) -> Enrolment:
     offering_id = Enrolment.objects.values_list("offering_id", flat=True).get(pk=enrolment_id)
-    Offering.objects.select_for_update().get(pk=offering_id)  # lock order: offering first
-    return (
-        Enrolment.objects.select_for_update(of=("self",))
-        .select_related("child", "offering__plan__term")
-        .get(pk=enrolment_id)
-    )
+    _lock_course(offering_id)  # lock order: offering first
+    return locked(
+        Enrolment.objects.select_related("child", "offering__plan__term"), of=("self",)
+    ).get(pk=enrolment_id)
 
 
 def withdraw(*, user, enrolment_id: int, now=None) -> Enrolment:
@@ -227,6 +233,7 @@ def withdraw(*, user, enrolment_id: int, now=None) -> Enrolment:
 def withdraw_by_staff(*, user, enrolment_id: int, reason: str) -> Enrolment:
     """The principal or 教导处 take a child out at any time, with a reason; the refund
     follows the school's rule."""
+    require(is_school_manager(user))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "请填写退课原因。"})
@@ -264,12 +271,10 @@ def switch(*, user, enrolment_id: int, to_offering_id: int, now=None) -> Enrolme
     with transaction.atomic():
         # both courses locked, in primary-key order like every lock of the app
         for pk in sorted([current.offering_id, to_offering_id]):
-            Offering.objects.select_for_update().get(pk=pk)
-        current = (
-            Enrolment.objects.select_for_update(of=("self",))
-            .select_related("child", "offering__plan__term")
-            .get(pk=enrolment_id)
-        )
+            _lock_course(pk)
+        current = locked(
+            Enrolment.objects.select_related("child", "offering__plan__term"), of=("self",)
+        ).get(pk=enrolment_id)
         if current.status != Enrolment.Status.ENROLLED:
             raise ValidationError("原课程的报名已变更，请刷新后再试。")
         target = Offering.objects.select_related("plan__term").get(pk=to_offering_id)
@@ -296,8 +301,7 @@ def _promote(offering_id: int, *, actor) -> Enrolment | None:
     if taken >= offering.capacity:
         return None
     first = (
-        Enrolment.objects.select_for_update()
-        .filter(offering=offering, status=Enrolment.Status.WAITING)
+        locked(Enrolment.objects.filter(offering=offering, status=Enrolment.Status.WAITING))
         .order_by("created_at", "id")
         .first()
     )

@@ -4,9 +4,7 @@ term surveys, and the bureau's participation and satisfaction rates per school."
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Max
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -16,32 +14,28 @@ from afterschool.models import (
     Attendance,
     AttendanceChange,
     CorrectionRequest,
-    Enrolment,
     LeaveRequest,
     Lesson,
     LessonMove,
-    Offering,
     Rating,
     Room,
-    SchoolPlan,
     TermSurvey,
 )
-from afterschool.selectors import school_rates
-from portal.access import PARENT, SCHOOL, get_scoped_or_404, scope
-from portal.audit import audit_record
-from portal.views import for_kind, messages_from
+from afterschool.selectors import ended_offerings, school_rates, survey_terms
+from portal.access import get_scoped_or_404, scope
+from portal.permissions import PARENT, SCHOOL, bureau_required, is_school_manager, kind_required
+from portal.views import messages_from
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def lesson_list(request):
     """Today's lessons (and the last week's) of the teacher, or of the school for 教导处."""
     today = timezone.localdate()
     lessons = scope(Lesson.objects.all(), request.user).filter(
         date__range=(today - dt.timedelta(days=7), today)
     )
-    staff = request.user.school_staff
-    if staff.role not in {staff.Role.PRINCIPAL, staff.Role.ACADEMIC}:
-        lessons = lessons.filter(offering__teacher=staff)
+    if not is_school_manager(request.user):
+        lessons = lessons.filter(offering__teacher=request.user.school_staff)
     lessons = lessons.select_related("offering").order_by("-date", "offering__start")
     return render(request, "afterschool/lessons.html", {"lessons": lessons, "today": today})
 
@@ -55,7 +49,7 @@ def _lesson_for(request, pk) -> Lesson:
     return lesson
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def roll_call(request, pk):
     """The lesson's page: teacher sign-in, the roll-call (from the start, once), leave to
     decide, corrections to ask or approve, and for school staff the reschedule."""
@@ -150,7 +144,7 @@ def _act(request, lesson, roll, action):
 
 
 @require_POST
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def lesson_cancel(request, pk):
     lesson = _lesson_for(request, pk)
     try:
@@ -168,7 +162,7 @@ def lesson_cancel(request, pk):
 # --- parents -------------------------------------------------------------------------------
 
 
-@for_kind(PARENT)
+@kind_required(PARENT)
 def attendance(request):
     """The child's marks, newest first: an absence shows the same day it is recorded."""
     rows = (
@@ -176,50 +170,32 @@ def attendance(request):
         .select_related("child", "lesson__offering")
         .order_by("-lesson__date", "child__name")[:200]
     )
-    ratable = _ended_offerings(request.user, timezone.localdate()).exclude(
+    ratable = ended_offerings(request.user, timezone.localdate()).exclude(
         ratings__parent=request.user.parent
     )
     return render(request, "afterschool/attendance.html", {"rows": rows, "ratable": ratable})
 
 
-def _ended_offerings(user, today):
-    """The parent's children's courses whose last lesson has passed: ratable."""
-    return (
-        Offering.objects.filter(
-            enrolments__child__parents__user=user, enrolments__status=Enrolment.Status.ENROLLED
-        )
-        .annotate(last=Max("lessons__date"))
-        .filter(last__lt=today)
-        .distinct()
-    )
-
-
-@for_kind(PARENT)
+@kind_required(PARENT)
 def rate(request, pk):
-    parent = request.user.parent
-    today = timezone.localdate()
-    offering = _ended_offerings(request.user, today).filter(pk=pk).first()
+    offering = ended_offerings(request.user, timezone.localdate()).filter(pk=pk).first()
     if offering is None:
         raise PermissionDenied
-    existing = Rating.objects.filter(offering=offering, parent=parent).first()
     error = None
-    if request.method == "POST" and existing is None:
+    if request.method == "POST":
         try:
-            stars = int(request.POST.get("stars", ""))
-            if not 1 <= stars <= 5:
-                raise ValueError
-        except ValueError:
-            error = "请选择 1 至 5 星。"
-        else:
-            rating = Rating.objects.create(
-                offering=offering,
-                parent=parent,
-                stars=stars,
-                comment=request.POST.get("comment", "")[:300],
+            svc.rating_give(
+                user=request.user,
+                offering_id=offering.pk,
+                stars=request.POST.get("stars", ""),
+                comment=request.POST.get("comment", ""),
             )
-            audit_record(actor=request.user, action="afterschool.rating.given", obj=rating)
+        except ValidationError as exc:
+            error = exc.messages[0]
+        else:
             messages.success(request, "感谢您的评价。")
             return redirect("afterschool:menu")
+    existing = Rating.objects.filter(offering=offering, parent=request.user.parent).first()
     return render(
         request,
         "afterschool/rate.html",
@@ -227,48 +203,32 @@ def rate(request, pk):
     )
 
 
-def _survey_terms(user, today):
-    """(school, term) pairs the parent may answer: a child enrolled in the school's courses
-    under a plan of that term."""
-    plans = (
-        SchoolPlan.objects.filter(
-            offerings__enrolments__child__parents__user=user,
-            offerings__enrolments__status=Enrolment.Status.ENROLLED,
-            term__start__lte=today,
-        )
-        .select_related("school", "term")
-        .distinct()
-    )
-    return {(p.school, p.term) for p in plans}
-
-
-@for_kind(PARENT)
+@kind_required(PARENT)
 def survey(request):
-    parent = request.user.parent
-    today = timezone.localdate()
-    pairs = sorted(_survey_terms(request.user, today), key=lambda p: (p[1].start, p[0].pk))
-    answered = {(a.school_id, a.term_id): a for a in TermSurvey.objects.filter(parent=parent)}
     error = None
     if request.method == "POST":
-        key = request.POST.get("pair", "")
-        chosen = next(((s, t) for s, t in pairs if f"{s.pk}:{t.pk}" == key), None)
-        answer = request.POST.get("answer", "")
-        if chosen is None:
-            error = "请选择学校和学期。"
-        elif answer not in TermSurvey.Answer.values:
-            error = "请选择总体满意度。"
-        elif (chosen[0].pk, chosen[1].pk) in answered:
-            error = "本学期已经填写过问卷。"
-        else:
-            TermSurvey.objects.create(
-                school=chosen[0],
-                term=chosen[1],
-                parent=parent,
-                answer=answer,
-                suggestion=request.POST.get("suggestion", "")[:500],
+        school_id, _sep, term_id = request.POST.get("pair", "").partition(":")
+        try:
+            svc.survey_answer(
+                user=request.user,
+                school_id=int(school_id or 0),
+                term_id=int(term_id or 0),
+                answer=request.POST.get("answer", ""),
+                suggestion=request.POST.get("suggestion", ""),
             )
+        except ValueError:
+            error = "请选择学校和学期。"
+        except ValidationError as exc:
+            error = exc.messages[0]
+        else:
             messages.success(request, "问卷已提交，感谢您的反馈。")
             return redirect("afterschool:survey")
+    pairs = sorted(
+        survey_terms(request.user, timezone.localdate()), key=lambda p: (p[1].start, p[0].pk)
+    )
+    answered = {
+        (a.school_id, a.term_id): a for a in TermSurvey.objects.filter(parent=request.user.parent)
+    }
     rows = [
         {"school": s, "term": t, "key": f"{s.pk}:{t.pk}", "answer": answered.get((s.pk, t.pk))}
         for s, t in pairs
@@ -283,7 +243,7 @@ def survey(request):
 # --- the bureau ------------------------------------------------------------------------------
 
 
-@staff_member_required
+@bureau_required(line="afterschool")
 def rates(request):
     today = timezone.localdate()
     try:

@@ -9,7 +9,7 @@ attendance rows. Times are the school's local time (Asia/Shanghai).
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from afterschool.models import (
@@ -21,11 +21,15 @@ from afterschool.models import (
     LeaveRequest,
     Lesson,
     Offering,
+    Rating,
     Settlement,
+    TermSurvey,
 )
-from portal.access import BUREAU, SCHOOL, kind_of
+from portal.access import PARENT, SCHOOL, kind_of
 from portal.audit import audit_record
+from portal.locks import locked
 from portal.models import SchoolStaff
+from portal.permissions import is_bureau, is_school_manager, require
 from portal.schoolcalendar import CalendarUnknownDay, missing_years, school_days
 
 Mark = Attendance.Mark
@@ -96,10 +100,8 @@ def lessons_generate(offering: Offering) -> tuple[int, str]:
 
 
 def is_manager(user, school_id) -> bool:
-    if kind_of(user) != SCHOOL:
-        return False
-    staff = user.school_staff
-    return staff.school_id == school_id and staff.role in MANAGERS
+    """The principal or 教导处 of school ``school_id`` (portal.permissions' definition)."""
+    return school_id is not None and is_school_manager(user, school_id)
 
 
 def may_take_roll(user, lesson: Lesson) -> bool:
@@ -114,7 +116,7 @@ def may_take_roll(user, lesson: Lesson) -> bool:
 
 def may_correct(user, lesson: Lesson) -> bool:
     """Approving corrections: the principal or 教导处 (or bureau staff)."""
-    return kind_of(user) == BUREAU or is_manager(user, lesson.offering.school_id)
+    return is_bureau(user) or is_manager(user, lesson.offering.school_id)
 
 
 def roll_children(lesson: Lesson):
@@ -142,11 +144,7 @@ def roll_open(lesson: Lesson, now=None) -> bool:
 
 
 def _locked(lesson_id: int) -> Lesson:
-    return (
-        Lesson.objects.select_for_update(of=("self",))
-        .select_related("offering__plan")
-        .get(pk=lesson_id)
-    )
+    return locked(Lesson.objects.select_related("offering__plan"), of=("self",)).get(pk=lesson_id)
 
 
 def teacher_sign(*, user, lesson_id: int, out: bool = False, now=None) -> Lesson:
@@ -179,7 +177,7 @@ def roll_submit(*, user, lesson_id: int, marks: dict[int, str], now=None) -> Les
     with transaction.atomic():
         # lock order: the offering (whose places make the roll), then the lesson
         offering_id = Lesson.objects.values_list("offering_id", flat=True).get(pk=lesson_id)
-        Offering.objects.select_for_update().filter(pk=offering_id).first()
+        locked(Offering.objects.filter(pk=offering_id)).first()
         lesson = _locked(lesson_id)
         if not may_take_roll(user, lesson):
             raise PermissionDenied
@@ -274,11 +272,10 @@ def correction_request(*, user, attendance_id: int, mark: str, reason: str) -> C
 def correction_decide(*, user, request_id: int, approve: bool) -> CorrectionRequest:
     """School staff approve (the mark changes, AttendanceChange keeps both) or reject."""
     with transaction.atomic():
-        request = (
-            CorrectionRequest.objects.select_for_update(of=("self",))
-            .select_related("attendance__lesson__offering__plan")
-            .get(pk=request_id)
-        )
+        request = locked(
+            CorrectionRequest.objects.select_related("attendance__lesson__offering__plan"),
+            of=("self",),
+        ).get(pk=request_id)
         lesson = request.attendance.lesson
         if not may_correct(user, lesson):
             raise PermissionDenied
@@ -293,7 +290,7 @@ def correction_decide(*, user, request_id: int, approve: bool) -> CorrectionRequ
         request.decided_at = timezone.now()
         request.save(update_fields=["status", "decided_by", "decided_at"])
         if approve:
-            row = Attendance.objects.select_for_update().get(pk=request.attendance_id)
+            row = locked(Attendance.objects.filter(pk=request.attendance_id)).get()
             AttendanceChange.objects.create(
                 attendance=row, old=row.mark, new=request.mark, reason=request.reason, by=user
             )
@@ -351,3 +348,86 @@ def lesson_cancel(*, user, lesson_id: int, reason: str) -> Lesson:
             message=f"{lesson.offering.name} {lesson.date} 的课次取消：{reason}",
         )
     return lesson
+
+
+# --- parents' ratings and term surveys ---------------------------------------------------------
+
+
+def _violated(exc: IntegrityError) -> str | None:
+    """The name of the constraint an insert broke (PostgreSQL tells), else None."""
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def rating_give(*, user, offering_id: int, stars, comment: str = "", today=None) -> Rating:
+    """A parent rates a course their child took, once it has ended; once per course. Two
+    submissions at once cannot both pass: the second meets the unique constraint
+    (as_one_rating) and is told so, whatever the timing (no check-then-insert)."""
+    from afterschool.selectors import ended_offerings
+
+    require(kind_of(user) == PARENT)
+    today = today or timezone.localdate()
+    offering = ended_offerings(user, today).filter(pk=offering_id).first()
+    require(offering is not None)
+    try:
+        stars = int(stars)
+    except (TypeError, ValueError):
+        stars = 0
+    if not 1 <= stars <= 5:
+        raise ValidationError({"stars": "请选择 1 至 5 星。"})
+    try:
+        with transaction.atomic():
+            rating = Rating.objects.create(
+                offering=offering,
+                parent=user.parent,
+                stars=stars,
+                comment=(comment or "").strip()[:300],
+            )
+            audit_record(
+                actor=user,
+                action="afterschool.rating.given",
+                obj=rating,
+                new={"stars": stars, "comment": rating.comment},
+            )
+    except IntegrityError as exc:
+        if _violated(exc) != "as_one_rating":
+            raise
+        raise ValidationError("您已评价过这门课程，每门课程只能评价一次。") from None
+    return rating
+
+
+def survey_answer(
+    *, user, school_id: int, term_id: int, answer: str, suggestion: str = "", today=None
+) -> TermSurvey:
+    """A parent answers the school's term survey (满意度调查) once per school and term; a
+    second answer, even at the same moment, meets as_one_survey_answer and is told so."""
+    from afterschool.selectors import survey_terms
+
+    require(kind_of(user) == PARENT)
+    today = today or timezone.localdate()
+    pairs = {(s.pk, t.pk): (s, t) for s, t in survey_terms(user, today)}
+    chosen = pairs.get((school_id, term_id))
+    if chosen is None:
+        raise ValidationError({"pair": "请选择学校和学期。"})
+    if answer not in TermSurvey.Answer.values:
+        raise ValidationError({"answer": "请选择总体满意度。"})
+    try:
+        with transaction.atomic():
+            survey = TermSurvey.objects.create(
+                school=chosen[0],
+                term=chosen[1],
+                parent=user.parent,
+                answer=answer,
+                suggestion=(suggestion or "").strip()[:500],
+            )
+            audit_record(
+                actor=user,
+                action="afterschool.survey.answered",
+                obj=survey,
+                new={"answer": answer, "suggestion": survey.suggestion},
+            )
+    except IntegrityError as exc:
+        if _violated(exc) != "as_one_survey_answer":
+            raise
+        raise ValidationError("本学期已经填写过问卷。") from None
+    return survey

@@ -10,12 +10,11 @@ two of them that would put one teacher, room or child in two places cannot both 
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from afterschool.lessons import (
-    is_manager,
     is_open,
     lessons_generate,
     local_now,
@@ -36,23 +35,25 @@ from afterschool.models import (
     SchoolPlan,
 )
 from portal.access import SCHOOL, kind_of
-from portal.audit import audit_record
-from portal.locks import lock_timeout
+from portal.audit import audit_record, snapshot
+from portal.locks import locked
 from portal.models import Parent, School, SchoolPeriod
 from portal.notices import notify
+from portal.permissions import is_school_manager, require
 
 LIVE_PLAN = [SchoolPlan.Status.APPROVED, SchoolPlan.Status.IN_EFFECT]
 
 
 def _lock_school(school_id: int):
-    lock_timeout()
-    School.objects.select_for_update().filter(pk=school_id).first()
+    """The school's row lock: days closed, publishing, course changes and reschedules of one
+    school one at a time (tests/afterschool/test_edges_day_close_concurrency.py and
+    test_reschedule_concurrency.py show the races without it)."""
+    locked(School.objects.filter(pk=school_id)).first()
 
 
 def _manager(user) -> int:
     """The school id of a principal or 教导处; others are refused."""
-    if kind_of(user) != SCHOOL or not is_manager(user, user.school_staff.school_id):
-        raise PermissionDenied
+    require(is_school_manager(user))
     return user.school_staff.school_id
 
 
@@ -63,6 +64,44 @@ def tell_parents(lesson: Lesson, *, key: str, message: str):
         children__enrolments__status=Enrolment.Status.ENROLLED,
     ).values_list("user_id", flat=True)
     notify(users, key=key, message=message, url="/afterschool/my-lessons/")
+
+
+# --- rooms ---------------------------------------------------------------------------------
+
+ROOM_MAX_CAPACITY = 2000  # a sports ground at most; the column is a small integer
+
+
+def room_create(*, user, name: str, capacity) -> Room:
+    """A room or ground of the manager's school, its name unique in the school: a second
+    room of the same name (even submitted at the same moment) is refused, never a 500."""
+    school_id = _manager(user)
+    name = (name or "").strip()
+    try:
+        capacity = int(capacity)
+    except (TypeError, ValueError):
+        capacity = 0
+    if not name or capacity < 1:
+        raise ValidationError("请填写教室名称和容纳人数（至少 1 人）。")
+    errors = {}
+    if len(name) > Room._meta.get_field("name").max_length:
+        errors["name"] = "教室名称最多 50 个字。"
+    if capacity > ROOM_MAX_CAPACITY:
+        errors["capacity"] = f"容纳人数最多 {ROOM_MAX_CAPACITY} 人。"
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(school_id=school_id, name=name, capacity=capacity)
+            audit_record(
+                actor=user,
+                action="afterschool.room.created",
+                obj=room,
+                new={"name": name, "capacity": capacity},
+            )
+    except IntegrityError:
+        # as_room_once: one name a school
+        raise ValidationError({"name": f"已有名为“{name}”的教室。"}) from None
+    return room
 
 
 # --- closed days ---------------------------------------------------------------------------
@@ -102,8 +141,7 @@ def day_close(*, user, day: dt.date, reason: str, now=None) -> ClosedDay:
         if existing is not None:
             return existing
         lessons = list(
-            Lesson.objects.select_for_update(of=("self",))
-            .filter(offering__school_id=school_id, date=day)
+            locked(Lesson.objects.filter(offering__school_id=school_id, date=day), of=("self",))
             .exclude(status=Lesson.Status.CANCELLED)
             .select_related("offering")
             .order_by("pk")
@@ -185,6 +223,46 @@ def publish_problems(offering: Offering) -> list[str]:
     return problems
 
 
+OFFERING_FIELDS = (
+    "plan", "plan_item", "name", "kind", "teacher", "contract", "provider_staff", "grades",
+    "capacity", "weekday", "start", "end", "room", "fee_per_lesson", "starts_on",
+    "signup_opens", "signup_closes",
+)  # fmt: skip
+
+
+def offering_create(*, user, **fields) -> Offering:
+    """A course of the user's school, as a draft (publishing opens it, ``offering_publish``).
+    What it points at (plan, plan item, teacher, room) must be of the same school."""
+    require(kind_of(user) == SCHOOL)
+    unknown = set(fields) - set(OFFERING_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot set {unknown}")
+    school_id = user.school_staff.school_id
+    errors = {}
+    for field, owner in (("plan", "school_id"), ("teacher", "school_id"),
+                         ("room", "school_id")):  # fmt: skip
+        value = fields.get(field)
+        if value is not None and getattr(value, owner) != school_id:
+            errors[field] = "请选择本校的记录。"
+    item = fields.get("plan_item")
+    if item is not None and item.plan.school_id != school_id:
+        errors["plan_item"] = "请选择本校方案中的服务项目。"
+    start, end = fields.get("start"), fields.get("end")
+    if start and end and end <= start:
+        errors["end"] = "结束时间应晚于开始时间。"
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        offering = Offering.objects.create(school_id=school_id, **fields)
+        audit_record(
+            actor=user,
+            action="afterschool.offering.created",
+            obj=offering,
+            new=snapshot(offering, [f for f in OFFERING_FIELDS if f in fields]),
+        )
+    return offering
+
+
 def offering_publish(*, user, offering_id: int) -> Offering:
     """School staff open a course for enrolment: its term active, its plan approved or in
     effect, a room at least as large as its places, its teacher and room free at that time,
@@ -194,11 +272,12 @@ def offering_publish(*, user, offering_id: int) -> Offering:
         raise PermissionDenied
     with transaction.atomic():
         _lock_school(staff.school_id)
-        offering = (
-            Offering.objects.select_for_update(of=("self",))
-            .select_related("plan__term", "contract__provider", "room", "school__district")
-            .get(pk=offering_id, school_id=staff.school_id)
-        )
+        offering = locked(
+            Offering.objects.select_related(
+                "plan__term", "contract__provider", "room", "school__district"
+            ),
+            of=("self",),
+        ).get(pk=offering_id, school_id=staff.school_id)
         if offering.status == Offering.Status.PUBLISHED:
             return offering
         problems = publish_problems(offering)
@@ -229,11 +308,10 @@ def offering_change(*, user, offering_id: int, **changes) -> Offering:
         raise ValueError(f"cannot change {set(changes) - allowed}")
     with transaction.atomic():
         _lock_school(school_id)
-        offering = (
-            Offering.objects.select_for_update(of=("self",))
-            .select_related("plan__term", "room", "contract__provider")
-            .get(pk=offering_id, school_id=school_id)
-        )
+        offering = locked(
+            Offering.objects.select_related("plan__term", "room", "contract__provider"),
+            of=("self",),
+        ).get(pk=offering_id, school_id=school_id)
         taken = offering.enrolments.filter(status=Enrolment.Status.ENROLLED).count()
         has_enrolments = offering.enrolments.exclude(status=Enrolment.Status.WITHDRAWN).exists()
         errors = {}
@@ -327,11 +405,10 @@ def lesson_move(
     with transaction.atomic():
         if lock:  # one reschedule of the school at a time: two that clash cannot both pass
             _lock_school(school_id)
-        lesson = (
-            Lesson.objects.select_for_update(of=("self",))
-            .select_related("offering__teacher", "offering__school__district")
-            .get(pk=lesson_id, offering__school_id=school_id)
-        )
+        lesson = locked(
+            Lesson.objects.select_related("offering__teacher", "offering__school__district"),
+            of=("self",),
+        ).get(pk=lesson_id, offering__school_id=school_id)
         if lesson.status != Lesson.Status.SCHEDULED or local_now(now) >= starts_at(lesson):
             raise ValidationError("只能调整尚未开始的课次。")
         target = timezone.make_aware(dt.datetime.combine(day, start))
@@ -385,7 +462,7 @@ def lesson_move_undo(*, user, move_id: int, now=None) -> Lesson:
     school_id = _manager(user)
     with transaction.atomic():
         _lock_school(school_id)
-        move = LessonMove.objects.select_for_update().get(
+        move = locked(LessonMove.objects.all()).get(
             pk=move_id, lesson__offering__school_id=school_id
         )
         latest = (
@@ -395,11 +472,10 @@ def lesson_move_undo(*, user, move_id: int, now=None) -> Lesson:
         )
         if move.undone_at is not None or latest is None or latest.pk != move.pk:
             raise ValidationError("只能撤销该课次最近一次调课。")
-        lesson = (
-            Lesson.objects.select_for_update(of=("self",))
-            .select_related("offering__teacher", "offering__school__district")
-            .get(pk=move.lesson_id)
-        )
+        lesson = locked(
+            Lesson.objects.select_related("offering__teacher", "offering__school__district"),
+            of=("self",),
+        ).get(pk=move.lesson_id)
         if lesson.status != Lesson.Status.SCHEDULED or local_now(now) >= starts_at(lesson):
             raise ValidationError("课次已开始，不能撤销调课。")
         if timezone.make_aware(dt.datetime.combine(move.from_date, move.from_start)) <= local_now(
@@ -444,11 +520,7 @@ def leave_request(*, user, lesson_id: int, child_id: int, reason: str, now=None)
     if not reason:
         raise ValidationError({"reason": "请填写请假原因。"})
     with transaction.atomic():
-        lesson = (
-            Lesson.objects.select_for_update(of=("self",))
-            .select_related("offering")
-            .get(pk=lesson_id)
-        )
+        lesson = locked(Lesson.objects.select_related("offering"), of=("self",)).get(pk=lesson_id)
         if not Enrolment.objects.filter(
             offering_id=lesson.offering_id, child_id=child_id, status=Enrolment.Status.ENROLLED
         ).exists():
@@ -468,10 +540,8 @@ def leave_request(*, user, lesson_id: int, child_id: int, reason: str, now=None)
 
 def leave_withdraw(*, user, leave_id: int, now=None) -> LeaveRequest:
     with transaction.atomic():
-        leave = (
-            LeaveRequest.objects.select_for_update(of=("self",))
-            .select_related("lesson")
-            .get(pk=leave_id, child__parents__user=user)
+        leave = locked(LeaveRequest.objects.select_related("lesson"), of=("self",)).get(
+            pk=leave_id, child__parents__user=user
         )
         if leave.status == LeaveRequest.Status.WITHDRAWN:
             return leave
@@ -486,11 +556,9 @@ def leave_withdraw(*, user, leave_id: int, now=None) -> LeaveRequest:
 def leave_decide(*, user, leave_id: int, approve: bool) -> LeaveRequest:
     """The course's teacher or school staff approve or reject a requested leave."""
     with transaction.atomic():
-        leave = (
-            LeaveRequest.objects.select_for_update(of=("self",))
-            .select_related("lesson__offering", "child")
-            .get(pk=leave_id)
-        )
+        leave = locked(
+            LeaveRequest.objects.select_related("lesson__offering", "child"), of=("self",)
+        ).get(pk=leave_id)
         if not may_take_roll(user, leave.lesson):
             raise PermissionDenied
         if leave.status != LeaveRequest.Status.REQUESTED:

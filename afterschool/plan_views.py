@@ -3,11 +3,8 @@
 The forms live here rather than in forms.py because only these pages use them.
 """
 
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -15,9 +12,9 @@ from django.views.decorators.http import require_POST
 
 from afterschool import plans
 from afterschool.models import WEEKDAY_NAMES, AfterschoolPolicy, SchoolPlan
-from portal.access import SCHOOL, get_scoped_or_404, scope
+from portal.access import get_scoped_or_404, scope
 from portal.models import SchoolPeriod
-from portal.views import for_kind
+from portal.permissions import SCHOOL, bureau_required, kind_required, school_manager_required
 
 Status = SchoolPlan.Status
 
@@ -87,7 +84,7 @@ def _scoped_plans(user):
 # --- schools ------------------------------------------------------------------------------
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def plan_list(request):
     rows = [(p, plans.weekdays_label(p.weekdays)) for p in _scoped_plans(request.user)]
     return render(
@@ -97,10 +94,8 @@ def plan_list(request):
     )
 
 
-@for_kind(SCHOOL)
+@school_manager_required
 def plan_new(request):
-    if not plans.may_edit(request.user):
-        raise PermissionDenied
     staff = request.user.school_staff
     form = PlanForm(request.POST or None, district_id=staff.school.district_id)
     if request.method == "POST" and form.is_valid():
@@ -118,7 +113,7 @@ def plan_new(request):
     )
 
 
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def plan_edit(request, pk):
     plan = get_scoped_or_404(
         SchoolPlan.objects.select_related("term", "school"), request.user, pk=pk
@@ -153,12 +148,10 @@ def plan_edit(request, pk):
 
 
 @require_POST
-@for_kind(SCHOOL)
+@school_manager_required
 def plan_submit(request, pk):
     plan = get_scoped_or_404(SchoolPlan.objects.all(), request.user, pk=pk)
-    if not plans.may_edit(request.user, plan):
-        raise PermissionDenied
-    try:
+    try:  # plan_submit refuses (403) anyone but the plan's school's principal or 教导处
         plans.plan_submit(actor=request.user, plan_id=plan.pk)
     except ValidationError as exc:
         for message in exc.messages:
@@ -171,17 +164,8 @@ def plan_submit(request, pk):
 # --- bureau -------------------------------------------------------------------------------
 
 
-def for_plan_reviewers(view):
-    """Bureau staff who may decide plans (the 课后服务 group); others 403, anonymous login."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not plans.may_decide(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+# Bureau staff who may decide plans (the 课后服务 group); others 403, anonymous the login.
+for_plan_reviewers = bureau_required(line="afterschool", perm=plans.DECIDE_PERM)
 
 
 REVIEW_FILTERS = [Status.SUBMITTED, Status.APPROVED, Status.IN_EFFECT, Status.RETURNED]

@@ -12,9 +12,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from afterschool.models import WEEKDAY_NAMES, AfterschoolPolicy, SchoolPlan
-from portal.access import BUREAU, SCHOOL, kind_of
 from portal.audit import audit_record, snapshot
+from portal.locks import locked
 from portal.models import SchoolPeriod, SchoolStaff
+from portal.permissions import is_bureau, is_school_manager
 
 Status = SchoolPlan.Status
 PLAN_FIELDS = ["term", "weekdays", "start_time", "end_time", "items"]
@@ -25,17 +26,14 @@ DECIDE_PERM = "afterschool.change_schoolplan"
 
 
 def may_edit(user, plan: SchoolPlan | None = None) -> bool:
-    """A principal or 教导处 of the plan's school (of their own school for a new plan)."""
-    if kind_of(user) != SCHOOL:
-        return False
-    staff = user.school_staff
-    if staff.role not in EDITOR_ROLES:
-        return False
-    return plan is None or plan.school_id == staff.school_id
+    """A principal or 教导处 (EDITOR_ROLES) of the plan's school (of their own school for a
+    new plan)."""
+    return is_school_manager(user, None if plan is None else plan.school_id)
 
 
 def may_decide(user) -> bool:
-    return kind_of(user) == BUREAU and user.has_perm(DECIDE_PERM)
+    """Bureau staff of 课后服务 holding the decision permission."""
+    return is_bureau(user, line="afterschool", perm=DECIDE_PERM)
 
 
 def weekdays_label(weekdays) -> str:
@@ -113,7 +111,7 @@ def plan_save(
                 old = None
             else:
                 # the lock keeps a save from racing a submit of the same plan
-                plan = SchoolPlan.objects.select_for_update().get(pk=plan_id)
+                plan = locked(SchoolPlan.objects.filter(pk=plan_id)).get()
                 if not may_edit(actor, plan):
                     raise PermissionDenied
                 if plan.status not in EDITABLE:
@@ -141,10 +139,8 @@ def _move(*, actor, plan_id: int, to: str, verb: str, before=None, reason: str =
     to = Status(to)
     with transaction.atomic():
         # of=self: lock the plan row only, not the school and term read with it
-        plan = (
-            SchoolPlan.objects.select_for_update(of=("self",))
-            .select_related("school", "term")
-            .get(pk=plan_id)
+        plan = locked(SchoolPlan.objects.select_related("school", "term"), of=("self",)).get(
+            pk=plan_id
         )
         current = Status(plan.status)
         if current == to:

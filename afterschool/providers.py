@@ -11,15 +11,16 @@ import datetime as dt
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from afterschool.models import Lesson, Offering, Provider, ProviderContract, ProviderReview
 from institutions import colour, uscc
-from portal.access import BUREAU, kind_of
-from portal.audit import audit_record
+from portal.audit import audit_record, snapshot
+from portal.locks import locked
+from portal.permissions import is_bureau, require
 
 Status = Provider.Status
 TRANSITIONS = {
@@ -34,12 +35,12 @@ REVIEW_VALID_MONTHS = 15
 
 
 def _require(actor, perm: str):
-    if kind_of(actor) != BUREAU or not actor.has_perm(perm):
-        raise PermissionDenied
+    """Bureau staff of 课后服务 holding ``perm``."""
+    require(is_bureau(actor, line="afterschool", perm=perm))
 
 
 def _locked(provider_id: int) -> Provider:
-    return Provider.objects.select_for_update().get(pk=provider_id)
+    return locked(Provider.objects.filter(pk=provider_id)).get()
 
 
 def _check_move(provider: Provider, to: str):
@@ -278,8 +279,7 @@ def provider_exit(*, actor, provider_id: int, reason: str, date: dt.date | None 
             return provider
         _check_move(provider, Status.EXITED)
         offerings = list(
-            Offering.objects.select_for_update()
-            .filter(contract__provider=provider)
+            locked(Offering.objects.filter(contract__provider=provider), of=("self",))
             .exclude(status=Offering.Status.CLOSED)
             .order_by("pk")
             .values_list("pk", flat=True)
@@ -303,6 +303,80 @@ def provider_exit(*, actor, provider_id: int, reason: str, date: dt.date | None 
                  "offerings_closed": offerings, "lessons_cancelled": cancelled},
         )  # fmt: skip
     return provider
+
+
+# --- the admin's forms ---------------------------------------------------------------------
+
+QUALIFICATION_FIELDS = ["licence_checked", "staff_vetted", "vetting_note"]
+PROVIDER_FIELDS = ["name", "credit_code", "institution", *QUALIFICATION_FIELDS]
+
+
+def provider_save(*, actor, provider: Provider) -> Provider:
+    """The admin's provider form: a new provider applies (``provider_apply``'s checks); a
+    change of its particulars or of the qualification record is audited with the old and
+    new values. Status never moves here (admission and exit are the services above)."""
+    if provider.pk is None:
+        typed = {f: getattr(provider, f) for f in QUALIFICATION_FIELDS}
+        created = provider_apply(
+            actor=actor,
+            name=provider.name,
+            credit_code=provider.credit_code,
+            institution=provider.institution,
+        )
+        provider.pk = created.pk
+        provider.refresh_from_db()
+        if typed == {f: getattr(provider, f) for f in QUALIFICATION_FIELDS}:
+            return provider
+        for field, value in typed.items():  # the qualification record typed with it
+            setattr(provider, field, value)
+    _require(actor, "afterschool.change_provider")
+    problem = uscc.problem(provider.credit_code)
+    if problem:
+        raise ValidationError({"credit_code": problem})
+    if provider.staff_vetted and not (provider.vetting_note or "").strip():
+        raise ValidationError({"vetting_note": "请填写人员审查记录。"})
+    with transaction.atomic():
+        before = _locked(provider.pk)
+        old = snapshot(before, PROVIDER_FIELDS)
+        provider.credit_code = provider.credit_code.strip().upper()
+        provider.save(update_fields=PROVIDER_FIELDS)
+        new = snapshot(provider, PROVIDER_FIELDS)
+        if new != old:
+            audit_record(
+                actor=actor, action="afterschool.provider.changed", obj=provider, old=old, new=new
+            )
+    return provider
+
+
+def provider_inlines_save(*, actor, formset) -> None:
+    """The admin's contract and annual-review rows of a provider: each addition, change and
+    deletion audited in one transaction (the admin checked the model permissions)."""
+    from django.forms.models import model_to_dict
+
+    require(is_bureau(actor, line="afterschool"))
+    with transaction.atomic():
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            audit_record(
+                actor=actor, action=_inline_action(obj, "deleted"), obj=obj,
+                old=model_to_dict(obj),
+            )  # fmt: skip
+            obj.delete()
+        for obj in instances:
+            created = obj.pk is None
+            obj.save()
+            audit_record(
+                actor=actor,
+                action=_inline_action(obj, "created" if created else "changed"),
+                obj=obj,
+                new=model_to_dict(obj),
+            )
+        formset.save_m2m()
+
+
+def _inline_action(obj, verb: str) -> str:
+    meta = obj._meta
+    return f"{meta.app_label}.{meta.model_name}.{verb}"
 
 
 def admitted_contracts(on: dt.date | None = None) -> QuerySet:

@@ -2,10 +2,37 @@
 
 import datetime as dt
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Max, Q
 
-from afterschool.models import Enrolment, Rating, TermSurvey
+from afterschool.models import Enrolment, Offering, Rating, SchoolPlan, TermSurvey
 from portal.models import Child, School
+
+
+def ended_offerings(user, today: dt.date):
+    """The parent's children's courses whose last lesson has passed: ratable."""
+    return (
+        Offering.objects.filter(
+            enrolments__child__parents__user=user, enrolments__status=Enrolment.Status.ENROLLED
+        )
+        .annotate(last=Max("lessons__date"))
+        .filter(last__lt=today)
+        .distinct()
+    )
+
+
+def survey_terms(user, today: dt.date) -> set:
+    """(school, term) pairs the parent may answer: a child enrolled in the school's courses
+    under a plan of that term."""
+    plans = (
+        SchoolPlan.objects.filter(
+            offerings__enrolments__child__parents__user=user,
+            offerings__enrolments__status=Enrolment.Status.ENROLLED,
+            term__start__lte=today,
+        )
+        .select_related("school", "term")
+        .distinct()
+    )
+    return {(p.school, p.term) for p in plans}
 
 
 def school_rates(term_start: dt.date, term_end: dt.date, district=None):

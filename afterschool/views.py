@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,13 +11,12 @@ from django.views.decorators.http import require_POST
 from afterschool import enrolment as svc
 from afterschool import operations
 from afterschool.models import Enrolment, Offering, PlanItem, Room, SchoolPlan
-from portal.access import PARENT, SCHOOL, get_scoped_or_404, scope
-from portal.audit import audit_record
+from portal.access import get_scoped_or_404, scope
 from portal.models import SchoolStaff
-from portal.views import for_kind
+from portal.permissions import PARENT, SCHOOL, kind_required
 
 
-@for_kind(PARENT)
+@kind_required(PARENT)
 def menu(request):
     """Each child's courses: enrolled, waiting, or why not (the same reason an attempt would
     give), read for all rows at once."""
@@ -84,7 +82,7 @@ def menu(request):
 
 
 @require_POST
-@for_kind(PARENT)
+@kind_required(PARENT)
 def enrol(request):
     try:
         e = svc.enrol(
@@ -113,7 +111,7 @@ def enrol(request):
 
 
 @require_POST
-@for_kind(PARENT)
+@kind_required(PARENT)
 def withdraw(request, pk):
     enrolment = get_scoped_or_404(Enrolment.objects.all(), request.user, pk=pk)
     try:
@@ -125,7 +123,7 @@ def withdraw(request, pk):
 
 
 @require_POST
-@for_kind(PARENT)
+@kind_required(PARENT)
 def switch(request, pk):
     enrolment = get_scoped_or_404(Enrolment.objects.all(), request.user, pk=pk)
     try:
@@ -189,18 +187,28 @@ class OfferingForm(forms.ModelForm):
         return data
 
 
-@for_kind(SCHOOL)
+def _errors_to_form(form, exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+@kind_required(SCHOOL)
 def offerings(request):
     staff = request.user.school_staff
     form = OfferingForm(request.POST or None, school=staff.school)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            offering = form.save(commit=False)
-            offering.school = staff.school
-            offering.save()
-            audit_record(actor=request.user, action="afterschool.offering.created", obj=offering)
-        messages.success(request, "课程已保存为草稿，开放报名后家长可见。")
-        return redirect("afterschool:offerings")
+        try:
+            operations.offering_create(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, "课程已保存为草稿，开放报名后家长可见。")
+            return redirect("afterschool:offerings")
     listing = (
         scope(Offering.objects.all(), request.user)
         .select_related("teacher", "contract__provider", "plan__term")
@@ -210,7 +218,7 @@ def offerings(request):
 
 
 @require_POST
-@for_kind(SCHOOL)
+@kind_required(SCHOOL)
 def offering_publish(request, pk):
     offering = get_scoped_or_404(Offering.objects.all(), request.user, pk=pk)
     try:

@@ -79,9 +79,12 @@ def test_fee_pages_refuse_those_who_must_not_see_them(world, course, client_for)
         .status_code
         == 404
     )
+    from django.contrib.auth.models import Group
+
     bureau = UserFactory(username="as_staff", is_staff=True)
+    bureau.groups.add(Group.objects.get(name="课后服务"))  # bureau staff of 课后服务
     assert client_for(bureau).get(reverse("afterschool:rates")).status_code == 200
-    assert client_for(world.principal_a).get(reverse("afterschool:rates")).status_code == 302
+    assert client_for(world.principal_a).get(reverse("afterschool:rates")).status_code == 403
 
 
 def test_a_rejected_waiver_form_keeps_what_was_typed(world, course, client_for):
