@@ -1,0 +1,112 @@
+"""POST cases of the shared core: a school answers a finding, bureau staff handle it, anyone
+marks their inbox read."""
+
+from django.urls import reverse
+from django.utils import timezone
+
+from portal import findings
+from portal.models import Finding, Notice
+from tests.post_routes import Case, case, staff_of
+
+
+def _finding(**fields):
+    today = timezone.localdate()
+    data = {"rule": "afterschool.provider.review_overdue", "severity": "warning",
+            "subject_key": "p:1", "subject_repr": "星火体育", "message": "星火体育年审逾期",
+            "first_seen": today, "last_seen": today}  # fmt: skip
+    return Finding.objects.create(**{**data, **fields})
+
+
+def _workflow(pk):
+    return lambda: Finding.objects.values_list("workflow", "assigned_school_id").get(pk=pk)
+
+
+def _assigned(w, staff):
+    f = _finding()
+    findings.finding_assign(
+        actor=staff, finding_id=f.pk, school_id=w.school_a.pk, note="请核查合作机构资质"
+    )
+    return f
+
+
+@case(
+    "portal:finding_detail",
+    refused=("anonymous", "other_school", "parent", "teacher"),
+)
+def finding_answer(w):
+    f = _assigned(w, staff_of("课后服务", "handler"))
+    return Case(
+        url=reverse("portal:finding_detail", args=[f.pk]),
+        user=w.principal_a,
+        valid={"answer": "已暂停该机构课程"},
+        state=_workflow(f.pk),
+        audit="portal.finding.answered",
+        invalid={"answer": "   "},
+        error="请填写整改情况",
+    )
+
+
+BUREAU_REFUSED = ("anonymous", "school", "parent", "staff_without_group")
+
+
+@case("dashboard:finding", "assign", refused=BUREAU_REFUSED)
+def finding_assign(w):
+    f = _finding()
+    return Case(
+        url=reverse("dashboard:finding", args=[f.pk]),
+        user=staff_of("课后服务", "handler"),
+        valid={"action": "assign", "school": w.school_a.pk, "note": "请核查"},
+        state=_workflow(f.pk),
+        audit="portal.finding.assigned",
+        invalid={"action": "assign", "school": "", "institution": "", "note": "请核查"},
+        error="请选择交办的学校或培训机构（二选一）",
+    )
+
+
+@case("dashboard:finding", "close", refused=BUREAU_REFUSED)
+def finding_close(w):
+    staff = staff_of("课后服务", "handler")
+    f = _assigned(w, staff)
+    findings.finding_answer(actor=w.principal_a, finding_id=f.pk, answer="已暂停该机构课程")
+    closed = _finding(subject_key="p:2", workflow=Finding.Workflow.CLOSED)
+    return Case(
+        url=reverse("dashboard:finding", args=[f.pk]),
+        user=staff,
+        valid={"action": "close", "note": "整改到位"},
+        state=lambda: (_workflow(f.pk)(), _workflow(closed.pk)()),
+        audit="portal.finding.closed",
+        # the same form sent for a finding closed already: refused by the workflow
+        invalid_url=reverse("dashboard:finding", args=[closed.pk]),
+        invalid={"action": "close", "note": "再办结一次"},
+        error="不能变为",
+    )
+
+
+@case("dashboard:finding", "return", refused=BUREAU_REFUSED)
+def finding_return(w):
+    staff = staff_of("课后服务", "handler")
+    f = _assigned(w, staff)
+    findings.finding_answer(actor=w.principal_a, finding_id=f.pk, answer="已暂停该机构课程")
+    return Case(
+        url=reverse("dashboard:finding", args=[f.pk]),
+        user=staff,
+        valid={"action": "return", "note": "请补充暂停的书面通知"},
+        state=_workflow(f.pk),
+        audit="portal.finding.returned",
+        invalid={"action": "return", "note": ""},
+        error="退回时请说明还需要做什么",
+    )
+
+
+@case("inbox", refused=("anonymous",))
+def inbox(w):
+    Notice.objects.create(user=w.parent_a, key="t:1", message="课程取消")
+    Notice.objects.create(user=w.parent_a, key="t:2", message="调课")
+    return Case(
+        url=reverse("inbox"),
+        user=w.parent_a,
+        valid={},
+        state=lambda: Notice.objects.filter(read_at__isnull=True).count(),
+        unaudited="marking one's own notices read changes no record of the portal's work",
+        no_invalid="a button without fields: there is nothing to get wrong",
+    )

@@ -1,0 +1,291 @@
+"""Every form of the portal submitted as production runs it: outside the test transaction
+(``transaction=True``: production has no ATOMIC_REQUESTS, so a write that audits outside
+``transaction.atomic()`` is a 500 here as it is there).
+
+The URLconf is walked whole: every named URL is either a POST route with a case in the
+registry (tests/post_routes/) or listed in ``GET_ONLY`` with a reason, so a new form view
+without a case fails ``test_every_post_route_has_a_case``. For each case:
+
+- valid, as an allowed user: never a 500; the change is in the database, and its audit row
+  where the action is audited;
+- invalid, as the allowed user: a Chinese message on the page (or on the page the redirect
+  leads to) and nothing written (the row count of every model of the project's apps, and
+  the case's own state, are unchanged);
+- valid, as each refused user: 403/404 (anonymous: the portal's login page) and nothing
+  written.
+"""
+
+import inspect
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from portal.models import AuditLog
+from tests.post_routes import REFUSERS, load
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ENTRIES = load()
+
+# Families of URLs that are not the project's forms, skipped with their reason.
+SKIPPED = {
+    "admin": "django admin's own patterns (/admin/): the admin classes call the services, "
+    "and their writes are checked at the source by test_no_orm_writes_in_views.py",
+    "set_language": "django.conf.urls.i18n: django's own view, writes only a cookie",
+    "login": "django's LoginView: a session, no row of the project (throttled by axes, "
+    "tested in tests/portal/test_security.py)",
+    "logout": "django's LogoutView: ends the session, no row of the project",
+}
+
+# Named URLs that take no POST, each with its reason.
+GET_ONLY = {
+    "home": "the landing page",
+    "healthz": "reads the database and Redis",
+    "ping": "the load benchmarks' baseline",
+    "language": "shows the language choice; the form posts to django's set_language",
+    "portal:me": "redirects a user to their part of the portal",
+    "api-schema": "the OpenAPI schema (drf-spectacular, GET)",
+    "api-institutions": "the public whitelist API, a ListAPIView (GET)",
+    "dashboard:index": "bureau dashboard, a read",
+    "dashboard:report": "monthly report as Excel, a read",
+    "dashboard:findings": "the list of findings, a read",
+    "portal:school_home": "a school's home page",
+    "portal:school_class": "a class's pupils",
+    "portal:school_findings": "a school's findings list",
+    "portal:parent_home": "a parent's home page",
+    "portal:child_detail": "a child's page",
+    "portal:evidence": "serves an evidence file of a finding (uploads post to finding_detail)",
+    "homework:classes": "a school's classes with their day's totals",
+    "homework:week": "a class's week grid",
+    "homework:poster": "the board's QR poster",
+    "homework:qr": "the board's QR code (SVG)",
+    "homework:daily": "假期作业天天清 list",
+    "homework:grade_week": "a grade's week grid",
+    "homework:survey_results": "a survey's results",
+    "homework:monthly": "the monthly report",
+    "homework:monthly_xlsx": "the monthly report as Excel",
+    "homework:board": "the public class board",
+    "homework:board_week": "the public class board's week",
+    "afterschool:menu": "parents' course menu (enrol/withdraw/switch post elsewhere)",
+    "afterschool:plans": "a school's plans",
+    "afterschool:plan_review_list": "plans to review",
+    "afterschool:rates": "participation and satisfaction rates",
+    "afterschool:bills": "a parent's bills (paying posts to bill_pay)",
+    "afterschool:receipt": "a payment's receipt",
+    "afterschool:lessons": "a teacher's lessons",
+    "afterschool:attendance": "a parent's attendance list",
+    "afterschool:my_lessons": "a parent's lessons (leave posts to afterschool:leave)",
+    "institutions:search": "the public whitelist search",
+    "institutions:detail": "an institution's public page",
+    "institutions:board": "the bureau's governance board",
+    "institutions:template": "the import template (xlsx)",
+    "institutions:export": "the register as xlsx (audited as a read: an export)",
+    "institutions:escrow_index": "the escrow accounts",
+    "institutions:escrow_account": "one account with its reconciliation",
+    "institutions:escrow_statement_template": "the statement template (CSV)",
+    "institutions:escrow_purchase": "one purchase (its actions post to escrow_purchase_action)",
+    "cases:list": "the public case library",
+    "cases:detail": "a published case",
+    "cases:document": "a source document",
+    "cases:mine": "a school's submitted cases",
+    "cases:review_list": "cases to review",
+}
+
+PROJECT_APPS = ["portal", "institutions", "homework", "afterschool", "cases"]
+
+
+# --- the URLconf ---------------------------------------------------------------------------
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace or ""
+            full_ns = f"{namespace}:{ns}" if namespace and ns else ns or namespace
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), full_ns)
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), (f"{namespace}:{p.name}" if namespace else p.name), p
+
+
+def _skipped_family(route: str, name: str | None) -> str | None:
+    if route.startswith("admin/") or (name or "").startswith("admin:"):
+        return "admin"
+    if name in SKIPPED:
+        return name
+    return None
+
+
+def project_routes() -> dict[str, URLPattern]:
+    """Every named URL of the project, less the skipped families."""
+    routes = {}
+    for route, name, pattern in _walk(get_resolver().url_patterns):
+        if _skipped_family(route, name):
+            continue
+        assert name, f"an unnamed URL pattern: {route} (name it, or the registry cannot see it)"
+        routes[name] = pattern
+    return routes
+
+
+def test_every_post_route_has_a_case():
+    routes = project_routes()
+    with_case = {e.url_name for e in ENTRIES.values()}
+    missing = sorted(set(routes) - with_case - set(GET_ONLY))
+    assert not missing, f"URLs with neither a POST case nor a GET_ONLY reason: {missing}"
+    assert not (with_case & set(GET_ONLY)), "a URL is both GET_ONLY and has a POST case"
+    assert not (with_case - set(routes)), f"cases of unknown URLs: {with_case - set(routes)}"
+    assert not (set(GET_ONLY) - set(routes)), f"stale GET_ONLY: {set(GET_ONLY) - set(routes)}"
+    # every skipped family is still there (a stale reason is noise)
+    seen = {_skipped_family(r, n) for r, n, _p in _walk(get_resolver().url_patterns)}
+    assert set(SKIPPED) <= seen
+
+
+def _source(view) -> str:
+    parts = []
+    while view is not None:
+        try:
+            parts.append(inspect.getsource(view))
+        except (OSError, TypeError):
+            pass
+        view = getattr(view, "__wrapped__", None)
+    return "\n".join(parts)
+
+
+# what a view that takes a form has in its source (a page that only shows request.POST
+# back, like afterschool:my_lessons after a refused leave, has none of these)
+NEEDLES = ("request.method", "require_POST", "require_http_methods", "request.FILES",
+           "request.POST.get", "request.POST[", "request.POST or None",
+           "(request.POST")  # fmt: skip
+
+
+def test_the_get_only_views_take_no_post():
+    """A GET_ONLY reason that is false (the view reads request.POST) fails here."""
+    routes = project_routes()
+    for name in GET_ONLY:
+        callback = routes[name].callback
+        view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+        if view_class is not None:
+            assert not hasattr(view_class, "post"), name
+            continue
+        source = _source(callback)
+        assert source, f"cannot read the source of {name}"
+        for needle in NEEDLES:
+            assert needle not in source, f"{name} is GET_ONLY but its view has {needle}"
+
+
+# --- the cases -----------------------------------------------------------------------------
+
+
+def _params():
+    out = []
+    for key, entry in sorted(ENTRIES.items()):
+        marks = []
+        if entry.marks:
+            reasons = "; ".join(f"{kind}: {reason}" for kind, reason in entry.marks.items())
+            marks.append(pytest.mark.xfail(strict=True, reason=reasons))
+        out.append(pytest.param(key, marks=marks, id=key))
+    return out
+
+
+def snapshot(ignore=frozenset()) -> dict[str, int]:
+    """The row count of every model of the project's apps (and of the users)."""
+    models = [m for label in PROJECT_APPS for m in apps.get_app_config(label).get_models()]
+    models.append(apps.get_model("auth", "User"))
+    return {
+        m._meta.label: m._default_manager.count()
+        for m in models
+        if m._meta.label not in ignore and not m._meta.proxy
+    }
+
+
+def _login(client_for, user):
+    return client_for(user)
+
+
+def _post(client, c, which: str, *, follow=False):
+    url = c.url if which == "valid" else (c.invalid_url or c.url)
+    raw = c.raw if which == "valid" else c.invalid_raw
+    if raw is not None:
+        content_type, body, headers = raw
+        return client.post(url, body, content_type=content_type, headers=headers, follow=follow)
+    data = dict(c.valid if which == "valid" else c.invalid)
+    files = c.files if which == "valid" else (c.invalid_files or None)
+    if files:
+        data.update(files())
+    return client.post(url, data, follow=follow)
+
+
+def _audits(prefix):
+    return AuditLog.objects.filter(action__startswith=prefix).count() if prefix else 0
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # the personas' passwords are hashed on creation; Argon2 is the production hasher and
+    # is tested elsewhere, here it would only slow every world down
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def refused_phase(key, entry, c, world, client_for):
+    """The valid submission as each refused user: 403/404 (anonymous: the login page)."""
+    if not entry.refused:
+        assert c.no_refused, f"{key}: name at least one refused user, or say why there is none"
+        return
+    login = resolve_url(settings.LOGIN_URL)
+    for name in entry.refused:
+        user = c.who[name] if name in c.who else REFUSERS[name](world)
+        before, counts = c.state(), snapshot(c.ignore)
+        response = _post(_login(client_for, user), c, "valid")
+        if user is None:
+            assert response.status_code == 302, (key, name, response.status_code)
+            assert response["Location"].startswith(login), (key, name, response["Location"])
+        else:
+            assert response.status_code in (403, 404), (key, name, response.status_code)
+        assert c.state() == before, f"{key}: refused {name} changed the state"
+        assert snapshot(c.ignore) == counts, f"{key}: refused {name} wrote rows"
+
+
+def invalid_phase(key, entry, c, world, client_for):
+    """An invalid submission as the allowed user: a Chinese message, nothing written."""
+    if c.invalid is None and c.invalid_raw is None:
+        assert c.no_invalid, f"{key}: give an invalid submission, or say why there is none"
+        return
+    assert c.error and any("\u4e00" <= ch <= "\u9fff" for ch in c.error), key
+    before, counts = c.state(), snapshot(c.ignore)
+    response = _post(_login(client_for, c.user), c, "invalid", follow=c.raw is None)
+    assert response.status_code < 500
+    if c.raw is None:  # the form again (400: a rejected upload says so in its status too)
+        assert response.status_code in (200, 400), (key, response.status_code)
+    assert c.error in response.content.decode(), f"{key}: {c.error!r} not shown"
+    assert c.state() == before, f"{key}: the invalid submission changed the state"
+    assert snapshot(c.ignore) == counts, f"{key}: the invalid submission wrote rows"
+
+
+def valid_phase(key, entry, c, world, client_for):
+    """The valid submission as the allowed user: the change and its audit row."""
+    assert c.audit or c.unaudited, f"{key}: say what the action audits, or why it does not"
+    before, audits = c.state(), _audits(c.audit)
+    response = _post(_login(client_for, c.user), c, "valid")
+    assert response.status_code in (200, 302), (key, response.status_code)
+    after = c.state()
+    assert after != before, f"{key}: nothing changed ({before!r})"
+    if c.audit:
+        assert _audits(c.audit) > audits, f"{key}: no audit row {c.audit}*"
+
+
+@pytest.mark.parametrize("key", _params())
+def test_post_route(key, world, client_for):
+    """Refused users, then an invalid submission, then the valid one, on one world (a
+    transactional test's flush is what costs here). Each part is reported on its own."""
+    entry = ENTRIES[key]
+    c = entry.build(world)
+    failures = []
+    for phase in (refused_phase, invalid_phase, valid_phase):
+        try:
+            phase(key, entry, c, world, client_for)
+        except Exception as exc:  # noqa: BLE001 - every part is reported, then the test fails
+            failures.append(f"{phase.__name__}: {type(exc).__name__}: {exc}")
+    if failures:
+        pytest.fail("\n".join(failures), pytrace=False)
