@@ -18,9 +18,13 @@ One run at a time: a run holds a claim for its whole duration, its CheckRun row 
 "running". ``run_start`` creates that row under a PostgreSQL advisory lock after checking no
 other run holds the claim, so a second ``run_checks``, beat tick or admin trigger is refused
 (``RunInProgress``) and touches no finding; the claim spans every chunk, whichever worker runs
-it. Only the run that still holds its claim writes: a chunk or finish of a run that is no
-longer running (it was marked failed by ``sweep_stale_runs`` after
-``PORTAL_CHECK_RUN_TIMEOUT``) does nothing, so the next run can go ahead safely.
+it. Only the run that still holds its claim, and is the latest run, writes: a chunk of a run
+that is no longer running (marked failed by ``sweep_stale_runs`` after
+``PORTAL_CHECK_RUN_TIMEOUT``, or finished) or that a newer run has superseded records,
+resolves and reopens nothing, however late its worker delivers it, so the next run can go
+ahead safely. The last chunk to end finishes the run, once, whatever order the chunks end in.
+A run's new serious findings are told to the bureau staff of their line, its new findings to
+the schools they are about (portal.notices, once the finish commits).
 """
 
 import datetime as dt
@@ -316,20 +320,56 @@ def _record_many(run: CheckRun, check: Check, founds: list[Found]) -> int:
         return sum(_record(run, check, keyed[f.subject_key][0]) for f in new)
 
 
-class _NotRunning(Exception):
+class _NotCurrent(Exception):
     pass
 
 
+def _lock_if_current(run_id: int) -> CheckRun | None:
+    """The run, row-locked until the end of the transaction, if it may still write: it holds
+    its claim (status running) and it is the latest run (no run was started after it). Runs
+    are created one at a time under the claim lock, so the latest run is the one with the
+    highest id; an older run that still says "running" (its claim bypassed, or a row put
+    back by hand) must not resolve or reopen what a newer run saw."""
+    run = _lock_if_running(run_id)
+    if run is None:
+        return None
+    newer = _newer_run(run_id)
+    if newer is not None:
+        log.warning("run %s is superseded by run %s: it writes nothing", run_id, newer)
+        return None
+    return run
+
+
+def _newer_run(run_id: int) -> int | None:
+    """The id of the first run started after this one, if any."""
+    return (
+        CheckRun.objects.filter(pk__gt=run_id).order_by("pk").values_list("pk", flat=True).first()
+    )
+
+
 def run_chunk(run_id: int, rule: str, lo, hi) -> int:
-    """Run one chunk; idempotent (a retried task redoes the same upserts). A chunk of a run
-    that no longer holds its claim (timed out, or already finished) writes nothing."""
+    """Run one chunk of a run and, if it is the run's last chunk, finish the run.
+
+    A chunk of a run that may no longer write (marked failed, finished, or superseded by a
+    newer run) records nothing: its upserts are made in one transaction that is rolled back
+    unless, at its end and under the run's row lock, the run is still running and the
+    latest. A chunk already done (a redelivered task) is not run again. The chunks lock the
+    run's row one after another to mark themselves done, so exactly one of them sees every
+    chunk done and finishes the run, in the same transaction, whatever order they end in."""
     run = CheckRun.objects.get(pk=run_id)
-    if run.status != CheckRun.Status.RUNNING:
-        log.warning("run %s is %s: chunk %s [%s-%s] skipped", run_id, run.status, rule, lo, hi)
+    chunk = CheckChunk.objects.get(run=run, rule=rule, lo=lo)
+    superseded = _newer_run(run_id) is not None
+    if run.status != CheckRun.Status.RUNNING or chunk.done or superseded:
+        log.warning(
+            "run %s is %s%s, chunk %s [%s-%s] %s: skipped",
+            run_id, run.status, " and superseded" if superseded else "", rule, lo, hi,
+            "done" if chunk.done else "not done",
+        )  # fmt: skip
+        if superseded:
+            _fail_if_superseded(run_id)
         return 0
     check = registry()[rule]
-    chunk = CheckChunk.objects.get(run=run, rule=rule, lo=lo)
-    count = new = 0
+    count = 0
     try:
         with transaction.atomic():
             if check.over is None:
@@ -339,59 +379,99 @@ def run_chunk(run_id: int, rule: str, lo, hi) -> int:
             founds = list(produced)
             count = len(founds)
             new = _record_many(run, check, founds)
-            # the claim is checked last, under the run's row lock held to the commit: once
-            # the sweeper has marked the run failed no chunk of it writes any more
-            if _lock_if_running(run_id) is None:
-                raise _NotRunning
-            CheckChunk.objects.filter(pk=chunk.pk).update(
-                done=True, findings=count, new=new, error=""
-            )
-    except _NotRunning:
-        log.warning("run %s no longer running: chunk %s [%s-%s] rolled back", run_id, rule, lo, hi)
+            # checked last, under the run's row lock held to the commit: once the sweeper
+            # has marked the run failed, or a newer run exists, no chunk of it writes
+            _chunk_done(run_id, chunk.pk, findings=count, new=new, error="")
+    except _NotCurrent:
+        log.warning("run %s may not write: chunk %s [%s-%s] rolled back", run_id, rule, lo, hi)
+        _fail_if_superseded(run_id)
         return 0
-    except Exception:
+    except Exception:  # the check failed (or hit its soft time limit): the rule resolves nothing
         log.exception("check %s failed on chunk %s-%s", rule, lo, hi)
-        CheckChunk.objects.filter(pk=chunk.pk).update(
-            done=True, findings=0, new=0, error=traceback.format_exc()[-4000:]
-        )
+        try:
+            with transaction.atomic():
+                _chunk_done(
+                    run_id, chunk.pk, findings=0, new=0, error=traceback.format_exc()[-4000:]
+                )
+        except _NotCurrent:
+            _fail_if_superseded(run_id)
+        return 0
     return count
 
 
-def run_finish(run_id: int) -> CheckRun:
-    """Resolve what the run no longer sees, for each rule that ran without error. Only the
-    run that still holds its claim finishes: a run marked failed meanwhile (or finished by
-    a redelivered task) is returned as it is, and nothing is resolved."""
-    now = timezone.now()
+def _fail_if_superseded(run_id: int):
+    """A run still "running" although a newer run exists gives its claim up: marked failed,
+    resolving nothing (it cannot write any more anyway)."""
     with transaction.atomic():
-        # FOR NO KEY UPDATE: a late duplicate chunk's foreign-key checks (KEY SHARE) do not
-        # make it wait
-        run = locked(CheckRun.objects.filter(pk=run_id), no_key=True).get()
-        if run.status != CheckRun.Status.RUNNING:
-            log.warning("run %s is %s: not finished again, nothing resolved", run_id, run.status)
-            return run
-        chunks = list(run.chunks.all())
-        failed_rules = {c.rule for c in chunks if c.error or not c.done}
-        clean_rules = {c.rule for c in chunks} - failed_rules
-        resolved = (
-            Finding.objects.filter(rule__in=clean_rules, resolved_at=None)
-            .exclude(last_run=run)
-            .update(resolved_at=now)
+        if _lock_if_running(run_id) is None:
+            return
+        newer = _newer_run(run_id)
+        if newer is None:
+            return
+        CheckRun.objects.filter(pk=run_id).update(
+            status=CheckRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error=f"已有更新的检查运行（编号 {newer}），本次运行作废，未消除任何检查发现。",
         )
-        seen = Finding.objects.filter(last_run=run, resolved_at=None)
-        run.findings_seen = seen.count()
-        run.findings_new = sum(c.new for c in chunks)
-        run.findings_resolved = resolved
-        errors = [
-            f"{c.rule} [{c.lo}-{c.hi}]: {c.error.strip().splitlines()[-1]}"
-            for c in chunks
-            if c.error
-        ]
-        run.error = "\n".join(errors)
-        run.status = CheckRun.Status.FAILED if failed_rules else CheckRun.Status.SUCCEEDED
-        run.finished_at = now
-        run.save()
-        _tell_schools_of_new(run)
-    return run
+
+
+def _chunk_done(run_id: int, chunk_id: int, **values):
+    """Inside the chunk's transaction: mark it done, and finish the run if it was the last.
+    Raises _NotCurrent (rolling the chunk back) if the run may not write any more, or if a
+    duplicate of this chunk got there first."""
+    run = _lock_if_current(run_id)
+    if run is None:
+        raise _NotCurrent
+    if not CheckChunk.objects.filter(pk=chunk_id, done=False).update(done=True, **values):
+        raise _NotCurrent  # a redelivered duplicate already did this chunk
+    if not run.chunks.filter(done=False).exists():
+        _finish(run)
+
+
+def run_finish(run_id: int) -> CheckRun:
+    """The run as it is once its chunks are done. The last chunk finishes the run itself
+    (``run_chunk``); this finishes only a run without chunks, and otherwise changes nothing:
+    a run still waiting for chunks, marked failed, superseded or already finished is
+    returned as it is, nothing resolved."""
+    with transaction.atomic():
+        run = _lock_if_current(run_id)
+        if run is not None and not run.chunks.filter(done=False).exists():
+            _finish(run)
+    if run is None:
+        _fail_if_superseded(run_id)
+    return CheckRun.objects.get(pk=run_id)
+
+
+def _finish(run: CheckRun):
+    """Resolve what the run no longer sees, for each rule that ran without error, and close
+    the run. Called once, under the run's row lock, with every chunk done."""
+    now = timezone.now()
+    chunks = list(run.chunks.all())
+    failed_rules = {c.rule for c in chunks if c.error or not c.done}
+    clean_rules = {c.rule for c in chunks} - failed_rules
+    resolved = (
+        Finding.objects.filter(rule__in=clean_rules, resolved_at=None)
+        .exclude(last_run=run)
+        .update(resolved_at=now)
+    )
+    seen = Finding.objects.filter(last_run=run, resolved_at=None)
+    run.findings_seen = seen.count()
+    run.findings_new = sum(c.new for c in chunks)
+    run.findings_resolved = resolved
+    errors = [
+        f"{c.rule} [{c.lo}-{c.hi}]: {c.error.strip().splitlines()[-1]}" for c in chunks if c.error
+    ]
+    run.error = "\n".join(errors)
+    run.status = CheckRun.Status.FAILED if failed_rules else CheckRun.Status.SUCCEEDED
+    run.finished_at = now
+    run.save()
+    _tell_schools_of_new(run)
+    _tell_bureau_of_serious(run)
+
+
+def _new_in(run: CheckRun):
+    """The open findings this run saw for the first time (first seen on its date)."""
+    return Finding.objects.filter(last_run=run, first_seen=run.for_date, resolved_at=None)
 
 
 def _tell_schools_of_new(run: CheckRun):
@@ -400,9 +480,7 @@ def _tell_schools_of_new(run: CheckRun):
     from portal.models import SchoolStaff
     from portal.notices import notify
 
-    new = Finding.objects.filter(
-        last_run=run, first_seen=run.for_date, resolved_at=None, school__isnull=False
-    ).values_list("pk", "school_id", "message")
+    new = _new_in(run).filter(school__isnull=False).values_list("pk", "school_id", "message")
     staff = {}
     for user_id, school_id in SchoolStaff.objects.filter(
         role__in=SchoolStaff.MANAGER_ROLES
@@ -414,6 +492,30 @@ def _tell_schools_of_new(run: CheckRun):
             key=f"finding:{pk}:new",
             message=f"新的检查发现：{message[:300]}",
             url=f"/school/findings/{pk}/",
+        )
+
+
+def _tell_bureau_of_serious(run: CheckRun):
+    """The bureau staff of a line (its group in portal.setup.STAFF_GROUPS) hear of each new
+    serious finding of that line's rules, once per finding (the notice's key); their daily
+    digest gathers them into one e-mail. A rule's line is its code's first part
+    ("afterschool.offering.over_capacity": 课后服务); the shared core's rules ("portal.")
+    have no line group and tell nobody here."""
+    from django.urls import reverse
+
+    from portal.notices import line_staff, notify
+
+    new = _new_in(run).filter(severity=Finding.Severity.SERIOUS).order_by("pk")
+    staff = {}
+    for pk, rule, message in new.values_list("pk", "rule", "message"):
+        line = rule.split(".", 1)[0]
+        if line not in staff:
+            staff[line] = line_staff(line)
+        notify(
+            staff[line],
+            key=f"finding:{pk}:serious",
+            message=f"严重检查发现：{message[:300]}",
+            url=reverse("dashboard:finding", args=[pk]),
         )
 
 

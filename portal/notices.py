@@ -5,7 +5,8 @@ event key) under a UNIQUE constraint, so a retried or repeated change never tell
 twice. The daily digest (a Celery task, ``digest_send``) sends each user one e-mail with
 what arrived since the last one — not a message per row — and marks those notices as
 e-mailed in the same transaction: a failed send rolls back and the task retries; a notice
-once marked is never sent again.
+once marked is never sent again. ``line_staff`` names the bureau staff of a line of work
+(their group in portal.setup.STAFF_GROUPS), e.g. to tell them of serious findings.
 """
 
 from django.conf import settings
@@ -31,6 +32,26 @@ def notify(users, *, key: str, message: str, url: str = ""):
         )
 
     transaction.on_commit(send)
+
+
+def line_staff(line: str) -> list[int]:
+    """The ids of the active members of the staff groups of ``line`` (an app label such as
+    "afterschool": the group 课后服务 of portal.setup.STAFF_GROUPS); none for a line without
+    a group (the shared core, "portal")."""
+    from django.contrib.auth import get_user_model
+
+    from portal.setup import STAFF_GROUPS
+
+    groups = [name for name, labels in STAFF_GROUPS.items() if line in labels]
+    if not groups:
+        return []
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=groups)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
 
 
 def digest_for(user_id: int) -> int:

@@ -2,8 +2,13 @@
 tests/portal/test_check_runs_worker.py starts and kills (``celery -A`` this module).
 
 The check ``tests.worker.slow`` runs after every real rule (rules run in code order). With
-CHECKRUN_SLOW_MARKER set it writes that file and sleeps, so the test knows a chunk is in
-progress when it sends SIGKILL; without it (the worker started afterwards) it finds nothing.
+CHECKRUN_SLOW_MARKER set it writes its process id to that file and sleeps, so the test knows
+a chunk is in progress (and in which pool process) when it sends SIGKILL; run again once
+the file exists (the chunk delivered again) it writes its process id to ``<file>.again`` and
+finds nothing, as it does without CHECKRUN_SLOW_MARKER (a worker started afterwards).
+
+With CHECKRUN_NO_REDELIVERY=1 the worker neither retries nor requeues a chunk whose pool
+process was lost (the control: Celery's defaults, the message acknowledged and gone).
 """
 
 import os
@@ -27,7 +32,17 @@ __all__ = ["app"]
 @register(SLOW_RULE, title="测试：慢检查", severity="info")
 def slow(for_date):
     marker = os.environ.get("CHECKRUN_SLOW_MARKER")
-    if marker:
+    if marker and Path(marker).exists():
+        Path(f"{marker}.again").write_text(str(os.getpid()))
+    elif marker:
         Path(marker).write_text(str(os.getpid()))
         time.sleep(120)  # far longer than the test waits: only SIGKILL ends it
     return []
+
+
+if os.environ.get("CHECKRUN_NO_REDELIVERY") == "1":
+    from portal.tasks import check_chunk
+
+    app.conf.task_reject_on_worker_lost = False
+    check_chunk.retry_on_worker_lost = False
+    check_chunk.reject_on_worker_lost = False

@@ -25,6 +25,7 @@ from portal.tasks import nightly_checks
 from tests.factories import SchoolFactory
 
 NO_PRINCIPAL = "portal.school.no_principal"
+CALENDAR = "portal.calendar.next_year_missing"
 GATE = "tests.checkruns.gate"
 OVER = "tests.checkruns.over_schools"
 DAY = dt.date(2026, 3, 2)
@@ -88,7 +89,9 @@ def test_without_the_claim_two_runs_at_once_resolve_true_findings_and_reopen_the
     SchoolFactory.create_batch(3)  # three schools without a principal: three true findings
     run_checks(for_date=DAY, rules=[NO_PRINCIPAL])
     assert _open_findings().count() == 3
+    # neither the claim nor the "only the latest run writes" check
     monkeypatch.setattr(compliance, "_claim", lambda: None)
+    monkeypatch.setattr(compliance, "_newer_run", lambda run_id: None)
     both_chunks_done = threading.Barrier(2)
 
     # each run waits at the gate until the other has refreshed the findings: whichever
@@ -173,10 +176,11 @@ def test_a_start_waits_for_the_claim_of_a_start_under_way_then_is_refused():
 
 @pytest.fixture
 def running_run():
-    """A run that holds the claim (as while its chunks are out with the workers)."""
+    """A run that holds the claim (as while its chunks are out with the workers): two
+    rules, so that doing one chunk does not finish it."""
     SchoolFactory.create_batch(2)
     run_checks(for_date=DAY, rules=[NO_PRINCIPAL])
-    run, _ = compliance.run_start(for_date=DAY, trigger="nightly", rules=[NO_PRINCIPAL])
+    run, _ = compliance.run_start(for_date=DAY, trigger="nightly", rules=[NO_PRINCIPAL, CALENDAR])
     return run
 
 
@@ -231,15 +235,17 @@ def test_the_sweep_fails_a_run_only_after_the_timeout(running_run, settings):
 def test_a_timed_out_run_resolves_nothing_and_the_next_run_goes_ahead(running_run, settings):
     settings.PORTAL_CHECK_RUN_TIMEOUT = 600
     lonely = list(School.objects.all())
-    # the stuck run did its chunk, then its worker died before finishing
+    # the stuck run did one chunk, then the worker with its other chunk died
     compliance.run_chunk(
-        running_run.pk, NO_PRINCIPAL, *running_run.chunks.values_list("lo", "hi").get()
+        running_run.pk,
+        NO_PRINCIPAL,
+        *running_run.chunks.values_list("lo", "hi").get(rule=NO_PRINCIPAL),
     )
     before = _snapshot()
     _age(running_run, 601)
     assert compliance.sweep_stale_runs() == [running_run.pk]
     assert _snapshot() == before  # nothing resolved, nothing reopened
-    # its late finish (a chord that fires after all) changes nothing either
+    # its late finish (a chord callback queued by an older version) changes nothing
     finished = compliance.run_finish(running_run.pk)
     assert finished.status == CheckRun.Status.FAILED and finished.findings_resolved == 0
     assert _snapshot() == before

@@ -1,11 +1,16 @@
-"""A real Celery worker killed with SIGKILL in the middle of a check run (issue 12).
+"""A real Celery worker killed with SIGKILL in the middle of a check run (issues 12 and 21).
 
 The worker (tests/portal/checkrun_worker_app.py: the portal's app plus a check that sleeps
 when told to) starts the nightly run, writes the real rules' findings, and is killed while
-the slow chunk runs: the run is left "running", its chord never fires. A new worker is
+the slow chunk runs: the run is left "running", its last chunk never ends. A new worker is
 started with a tiny PORTAL_CHECK_RUN_TIMEOUT: the periodic sweep marks the run failed,
 resolving nothing, and the next nightly run goes ahead. No finding is lost, none is
 reopened as a new row, and what the next run resolves is only what was really fixed.
+
+Issue 21: only the pool process running the chunk killed (what the OOM killer does): the
+chunk is sent again and the run completes (control: with Celery's defaults the message is
+acknowledged and lost, the run stays running until the sweep fails it); the whole worker
+killed, a worker started after the visibility timeout gets the chunk and the run completes.
 """
 
 import datetime as dt
@@ -218,3 +223,126 @@ def test_a_run_whose_worker_is_killed_ends_failed_and_the_next_run_keeps_finding
     assert Finding.objects.count() == len(before) + 1
     killed.refresh_from_db()
     assert killed.status == CheckRun.Status.FAILED  # the next run did not revive it
+
+
+# --- issue 21: the pool child killed (the OOM killer), and a dead worker's chunk coming back
+
+
+def _pending(workers) -> int:
+    """Messages of the test's queue still in Redis: waiting, or delivered and not
+    acknowledged."""
+    with celery_app.connection_for_write() as conn:
+        channel = conn.default_channel
+        client = channel.client
+        unacked = sum(
+            json.loads(raw)[-1] == workers.queue
+            for raw in client.hgetall(channel.unacked_key).values()
+        )
+        return unacked + client.llen(workers.queue)
+
+
+def _kill_the_slow_chunks_pool_child(workers, worker, marker):
+    """Start the nightly run on ``worker`` and SIGKILL only the pool process running its last
+    (slow) chunk; returns the run and the killed process id."""
+    nightly_checks.apply_async(kwargs={"for_date": str(NEXT)}, queue=workers.queue)
+    _until(marker.exists, worker, workers, "slow chunk")
+    child = int(marker.read_text())
+    assert child != worker.pid
+    os.kill(child, signal.SIGKILL)
+    return CheckRun.objects.get(for_date=NEXT), child
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_whose_pool_process_is_killed_is_sent_again_and_the_run_completes(
+    workers, tmp_path
+):
+    lonely = SchoolFactory.create_batch(2)
+    marker = tmp_path / "slow-chunk-started"
+    worker = workers.start("oom", CHECKRUN_SLOW_MARKER=str(marker))
+
+    run, child = _kill_the_slow_chunks_pool_child(workers, worker, marker)
+
+    # retry_on_worker_lost: the chunk is sent again (10 s later) to a new pool process
+    again = Path(f"{marker}.again")
+    _until(again.exists, worker, workers, "the chunk sent again")
+    assert int(again.read_text()) not in (child, worker.pid)
+    done = _until(
+        lambda: CheckRun.objects.exclude(status=CheckRun.Status.RUNNING).filter(pk=run.pk).first(),
+        worker,
+        workers,
+        "finished run",
+    )
+    assert done.status == CheckRun.Status.SUCCEEDED, done.error
+    assert not done.chunks.filter(done=False).exists()
+    assert not done.chunks.exclude(error="").exists()
+    assert {f.school for f in Finding.objects.filter(rule=NO_PRINCIPAL, resolved_at=None)} == set(
+        lonely
+    )
+    assert worker.poll() is None  # the worker itself lived on
+    _until(lambda: _pending(workers) == 0, worker, workers, "every message acknowledged")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_control_without_redelivery_the_killed_chunk_is_lost_and_only_the_sweep_ends_the_run(
+    workers, tmp_path, settings
+):
+    SchoolFactory.create_batch(2)
+    marker = tmp_path / "slow-chunk-started"
+    worker = workers.start("oom-plain", CHECKRUN_SLOW_MARKER=str(marker),
+                           CHECKRUN_NO_REDELIVERY="1")  # fmt: skip
+
+    run, _ = _kill_the_slow_chunks_pool_child(workers, worker, marker)
+
+    # Celery's default: the lost task failed and its message acknowledged, nothing to come back
+    _until(lambda: "WorkerLostError" in worker.log.read_text(), worker, workers, "the loss")
+    _until(lambda: _pending(workers) == 0, worker, workers, "the message acknowledged")
+    assert not Path(f"{marker}.again").exists()
+    run.refresh_from_db()
+    assert run.status == CheckRun.Status.RUNNING  # and would stay so for ever ...
+    assert list(run.chunks.filter(done=False).values_list("rule", flat=True)) == [SLOW_RULE]
+    # ... but for the sweep
+    settings.PORTAL_CHECK_RUN_TIMEOUT = 1
+    time.sleep(max(0.0, 1.5 - (time.time() - run.started_at.timestamp())))
+    assert sweep_check_runs() == [run.pk]
+    run.refresh_from_db()
+    assert run.status == CheckRun.Status.FAILED and run.findings_resolved == 0
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_workers_chunk_comes_back_after_the_visibility_timeout_and_the_run_completes(
+    workers, tmp_path
+):
+    """The whole worker killed: nobody is left to reject its chunk's message; Redis gives it
+    to the next worker once the visibility timeout has passed (here 2 s; in production half
+    of PORTAL_CHECK_RUN_TIMEOUT, while the run still holds its claim). The control is
+    the first test of this module: within the timeout, only the sweep ends the run."""
+    lonely = SchoolFactory.create_batch(2)
+    marker = tmp_path / "slow-chunk-started"
+    first = workers.start("doomed", CHECKRUN_SLOW_MARKER=str(marker))
+    nightly_checks.apply_async(kwargs={"for_date": str(NEXT)}, queue=workers.queue)
+    _until(marker.exists, first, workers, "slow chunk")
+    delivered = time.time()
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(10)
+    run = CheckRun.objects.get(for_date=NEXT)
+    assert run.status == CheckRun.Status.RUNNING and _pending(workers) == 1
+
+    time.sleep(max(0.0, delivered + 2.5 - time.time()))
+    second = workers.start(
+        "heir", CHECKRUN_SLOW_MARKER=str(marker), PORTAL_BROKER_VISIBILITY_TIMEOUT="2"
+    )
+    done = _until(
+        lambda: CheckRun.objects.exclude(status=CheckRun.Status.RUNNING).filter(pk=run.pk).first(),
+        second,
+        workers,
+        "finished run",
+    )
+    assert Path(f"{marker}.again").exists()  # the slow chunk ran again, in the heir
+    assert done.status == CheckRun.Status.SUCCEEDED, done.error
+    assert {f.school for f in Finding.objects.filter(rule=NO_PRINCIPAL, resolved_at=None)} == set(
+        lonely
+    )
+    assert CheckRun.objects.count() == 1
