@@ -1,8 +1,16 @@
 from django.urls import path
 
 from institutions.api import InstitutionList
+from institutions.views import SEARCH_PARAMS
 from portal.public_cache import cached_public
 
 urlpatterns = [
-    path("", cached_public("institutions")(InstitutionList.as_view()), name="api-institutions")
+    path(
+        "",
+        # the filters and DRF's page: anything else is dropped (portal/public_cache.py)
+        cached_public("institutions", params=SEARCH_PARAMS, negotiated=True)(
+            InstitutionList.as_view()
+        ),
+        name="api-institutions",
+    )
 ]

@@ -8,12 +8,17 @@ from django.utils import timezone
 from institutions import colour, selectors
 from institutions.forms import SearchForm
 from institutions.models import Institution
+from portal import params
 from portal.models import District
 from portal.permissions import bureau_required
 from portal.public_cache import cached_public
 
+# what the search page reads from its query string (the form's fields and the page): the
+# public cache drops anything else (portal/public_cache.py)
+SEARCH_PARAMS = ("q", "district", "category", "subject", "colour", "page")
 
-@cached_public("institutions")
+
+@cached_public("institutions", params=SEARCH_PARAMS)
 def search(request):
     form = SearchForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
@@ -29,7 +34,7 @@ def search(request):
     })  # fmt: skip
 
 
-@cached_public("institutions")
+@cached_public("institutions", params=())
 def detail(request, pk):
     try:
         institution = selectors.detail(pk)
@@ -48,10 +53,9 @@ def detail(request, pk):
 
 @bureau_required(line="institutions", perm="institutions.view_institution")
 def board(request):
-    district = District.objects.filter(pk=request.GET.get("district") or 0).first()
-    category = request.GET.get("category") or ""
-    if category not in dict(Institution.Category.choices):
-        category = ""
+    district_id = params.query_id(request, "district")
+    district = district_id and District.objects.filter(pk=district_id).first()
+    category = params.query_choice(request, "category", Institution.Category.choices, "")
     rows = list(selectors.board(district=district, category=category))
     G = Institution.Governance
     subject_rows = [r for r in rows if r.category == Institution.Category.SUBJECT]

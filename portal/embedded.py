@@ -100,9 +100,19 @@ def ensure_database(admin_uri: str, name: str):
 # --- Redis -----------------------------------------------------------------------------
 
 
+# The page cache's own server (issue 21): apart from the broker's, bounded in memory. Pages
+# carry a TTL and are evicted first (volatile-lru); the cache's version counters carry none
+# and stay (portal/public_cache.py). Nothing is saved to disk: a cache starts empty.
+CACHE_MAXMEMORY = "64mb"
+CACHE_ARGS = ["--maxmemory", CACHE_MAXMEMORY, "--maxmemory-policy", "volatile-lru",
+              "--save", "", "--appendonly", "no"]  # fmt: skip
+BROKER_ARGS = ["--save", "60 1", "--appendonly", "no"]
+
+
 class EmbeddedRedis:
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, cache: bool = False):
         self.data_dir = data_dir
+        self.cache = cache
         self.process = None
         self.joined = False
         self.socket_path = _short_socket_dir(data_dir, "redis.sock") / "redis.sock"
@@ -147,8 +157,7 @@ class EmbeddedRedis:
                 "--unixsocketperm", "700",
                 "--dir", str(self.data_dir),
                 "--dbfilename", "dump.rdb",
-                "--save", "60 1",
-                "--appendonly", "no",
+                *(CACHE_ARGS if self.cache else BROKER_ARGS),
                 "--daemonize", "no",
                 "--logfile", str(self.data_dir / "redis.log"),
             ],
@@ -201,7 +210,7 @@ class EmbeddedRedis:
                 with socket.socket(socket.AF_UNIX) as sock:
                     sock.settimeout(5)
                     sock.connect(str(self.socket_path))
-                    sock.sendall(b"SHUTDOWN SAVE\r\n")
+                    sock.sendall(b"SHUTDOWN NOSAVE\r\n" if self.cache else b"SHUTDOWN SAVE\r\n")
                     sock.recv(16)
             except OSError:
                 pass  # the connection closes as the server exits
@@ -215,6 +224,7 @@ class Services:
         base = base or var_dir()
         self.postgres = EmbeddedPostgres(base / "pg")
         self.redis = EmbeddedRedis(base / "redis")
+        self.cache_redis = EmbeddedRedis(base / "redis-cache", cache=True)
         self.env: dict[str, str] = {}
 
     def start(self) -> dict[str, str]:
@@ -222,9 +232,13 @@ class Services:
             self.env["DATABASE_URL"] = self.postgres.start()
         if not os.environ.get("REDIS_URL"):
             self.env["REDIS_URL"] = self.redis.start()
+            # with REDIS_URL given, the cache defaults to its next database (settings)
+            if not os.environ.get("PORTAL_CACHE_REDIS_URL"):
+                self.env["PORTAL_CACHE_REDIS_URL"] = self.cache_redis.start()
         atexit.register(self.stop)
         return self.env
 
     def stop(self):
+        self.cache_redis.stop()
         self.redis.stop()
         self.postgres.stop()
