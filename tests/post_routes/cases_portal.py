@@ -1,11 +1,12 @@
 """POST cases of the shared core: a school answers a finding, bureau staff handle it, anyone
 marks their inbox read."""
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from portal import findings
-from portal.models import Finding, Notice
+from portal.models import Finding, FindingEvidence, Notice
 from tests.post_routes import Case, case, staff_of
 
 
@@ -47,9 +48,12 @@ def finding_answer(w):
 
 
 BUREAU_REFUSED = ("anonymous", "school", "parent", "staff_without_group")
+# the findings here are of the after-school line: staff of another line hold
+# portal.change_finding too, and are refused all the same (portal.findings.may_handle)
+LINE_REFUSED = (*BUREAU_REFUSED, "bureau_cases", "bureau_homework")
 
 
-@case("dashboard:finding", "assign", refused=BUREAU_REFUSED)
+@case("dashboard:finding", "assign", refused=LINE_REFUSED)
 def finding_assign(w):
     f = _finding()
     return Case(
@@ -63,7 +67,7 @@ def finding_assign(w):
     )
 
 
-@case("dashboard:finding", "close", refused=BUREAU_REFUSED)
+@case("dashboard:finding", "close", refused=LINE_REFUSED)
 def finding_close(w):
     staff = staff_of("课后服务", "handler")
     f = _assigned(w, staff)
@@ -82,7 +86,7 @@ def finding_close(w):
     )
 
 
-@case("dashboard:finding", "return", refused=BUREAU_REFUSED)
+@case("dashboard:finding", "return", refused=LINE_REFUSED)
 def finding_return(w):
     staff = staff_of("课后服务", "handler")
     f = _assigned(w, staff)
@@ -95,6 +99,80 @@ def finding_return(w):
         audit="portal.finding.returned",
         invalid={"action": "return", "note": ""},
         error="退回时请说明还需要做什么",
+    )
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+
+
+def _pdf():
+    return {"files": SimpleUploadedFile("整改通知.pdf", PDF, "application/pdf")}
+
+
+def _not_a_pdf():
+    # named .pdf, sent as a PDF, but text: refused by its content
+    return {"files": SimpleUploadedFile("整改通知.pdf", b"just text", "application/pdf")}
+
+
+def _with_evidence(pk):
+    return lambda: (_workflow(pk)(), FindingEvidence.objects.filter(finding_id=pk).count())
+
+
+@case(
+    "portal:finding_detail", "files",
+    refused=("anonymous", "other_school", "parent", "teacher"),
+)  # fmt: skip
+def finding_answer_with_files(w):
+    f = _assigned(w, staff_of("课后服务", "handler"))
+    return Case(
+        url=reverse("portal:finding_detail", args=[f.pk]),
+        user=w.principal_a,
+        valid={"answer": "已暂停该机构课程"},
+        files=_pdf,
+        state=_with_evidence(f.pk),
+        audit="portal.finding.answered",
+        invalid={"answer": "已暂停该机构课程"},
+        invalid_files=_not_a_pdf,
+        error="不是 PDF、JPG 或 PNG 文件",
+    )
+
+
+@case("dashboard:finding", "close_unanswered", refused=LINE_REFUSED)
+def finding_close_unanswered(w):
+    staff = staff_of("课后服务", "handler")
+    f = _assigned(w, staff)
+    return Case(
+        url=reverse("dashboard:finding", args=[f.pk]),
+        user=staff,
+        valid={"action": "close_unanswered", "note": "学校已撤并，无法反馈"},
+        state=_workflow(f.pk),
+        audit="portal.finding.closed_unanswered",
+        invalid={"action": "close_unanswered", "note": "  "},
+        error="未反馈办结时请说明理由",
+    )
+
+
+@case("dashboard:finding", "answer", refused=LINE_REFUSED)
+def finding_answer_for_institution(w):
+    from institutions.models import Institution
+
+    staff = staff_of("课后服务", "handler")
+    inst = Institution.objects.create(
+        name="星火体育培训中心", credit_code="91440100MACASES001", category="non_subject",
+        mode="offline", nature="non_profit", district=w.school_a.district,
+    )  # fmt: skip
+    f = _finding()
+    findings.finding_assign(actor=staff, finding_id=f.pk, institution_id=inst.pk)
+    return Case(
+        url=reverse("dashboard:finding", args=[f.pk]),
+        user=staff,
+        valid={"action": "answer", "answer": "机构已寄来整改报告"},
+        files=_pdf,
+        state=_with_evidence(f.pk),
+        audit="portal.finding.answered",
+        invalid={"action": "answer", "answer": "机构已寄来整改报告"},
+        invalid_files=_not_a_pdf,
+        error="不是 PDF、JPG 或 PNG 文件",
     )
 
 
