@@ -189,8 +189,14 @@ class Payment(models.Model):
 
 
 class PaymentEvent(models.Model):
-    """A provider's notification, kept as received; a replay meets the UNIQUE constraint."""
+    """A provider's notification, kept as received; a replay meets the UNIQUE constraint.
 
+    The event id is unique per school, provider and id: a bank transfer's event id is the
+    bank's reference on the school's own account, which another school's bank may well use
+    too; a gateway's event (sandbox) is of one payment, so of one school, and a replay of it
+    still meets the constraint."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
     provider = models.CharField(max_length=20)
     event_id = models.CharField(max_length=80)
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="events")
@@ -202,7 +208,9 @@ class PaymentEvent(models.Model):
         verbose_name = _("支付通知")
         verbose_name_plural = _("支付通知")
         constraints = [
-            models.UniqueConstraint(fields=["provider", "event_id"], name="as_event_once")
+            models.UniqueConstraint(
+                fields=["school", "provider", "event_id"], name="as_event_once_a_school"
+            )
         ]
 
     def __str__(self):

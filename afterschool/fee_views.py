@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from afterschool import fees, payments
 from afterschool.models import Bill, Payment, Settlement, Waiver
+from portal import params
 from portal.access import get_scoped_or_404, scope
 from portal.models import Child, SchoolPeriod, SchoolStaff
 from portal.permissions import PARENT, kind_required, school_manager_required
@@ -120,13 +121,16 @@ def fee_desk(request):
             n = fees.bills_issue(actor=request.user, period_start=start)
             messages.success(request, f"已开具 {n} 张账单。")
         elif action == "confirm":
-            payments.transfer_confirm(
+            event = payments.transfer_confirm(
                 actor=request.user,
                 bill_id=_school_bill(request),
                 bank_reference=request.POST.get("bank_reference", ""),
                 amount=request.POST.get("amount", ""),
             )
-            messages.success(request, "已确认到账。")
+            if getattr(event, "replayed", False):
+                messages.info(request, "这笔银行流水已确认过，未重复入账。")
+            else:
+                messages.success(request, "已确认到账。")
         elif action == "waiver":
             fees.waiver_set(
                 actor=request.user,
@@ -180,7 +184,9 @@ def fee_desk(request):
 
 def _term(request, school):
     terms = SchoolPeriod.objects.filter(district_id=school.district_id, kind="term")
-    term_id = request.GET.get("term") or request.POST.get("term")
+    term_id = params.query_id(request, "term") or params.query_id(
+        request, "term", data=request.POST
+    )
     if term_id:
         return terms.filter(pk=term_id).first() or terms.none().first(), terms
     return terms.order_by("-start").first(), terms
@@ -224,15 +230,18 @@ def settlement(request):
 
 def settlement_xlsx(report: fees.SettlementReport, posted: Settlement | None) -> bytes:
     """The settlement as a workbook: a summary that balances to the fee, then each bill, each
-    provider, each teacher, and the teachers' subsidies by month (reported monthly)."""
+    provider, each teacher, and the teachers' subsidies by month (reported monthly). Every
+    row goes through portal.exports: names are text, never formulas."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+
+    from portal.exports import xlsx_append
 
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总"
     title = f"{report.school.name} {report.term.name} 课后服务结算"
-    ws.append([title + ("（已入账）" if posted else "（试算）")])
+    xlsx_append(ws, [title + ("（已入账）" if posted else "（试算）")])
     ws["A1"].font = Font(bold=True, size=14)
     totals = posted or report
     fees_total = posted.fees if posted else report.fees
@@ -243,19 +252,22 @@ def settlement_xlsx(report: fees.SettlementReport, posted: Settlement | None) ->
         ("计入绩效工资（负数为需财政奖补）", totals.pool),
     ]
     for label, value in rows:
-        ws.append([label, float(value)])
-    ws.append(
+        xlsx_append(ws, [label, float(value)])
+    xlsx_append(
+        ws,
         [
             "核对：机构 + 补助 + 绩效 − 费用",
             float(rows[1][1] + rows[2][1] + rows[3][1] - fees_total),
-        ]
+        ],
     )
     bills_ws = wb.create_sheet("账单")
-    bills_ws.append(
-        ["学生", "课程", "计费期间", "课次", "应收", "减免", "实收", "已缴", "已退", "消费"]
+    xlsx_append(
+        bills_ws,
+        ["学生", "课程", "计费期间", "课次", "应收", "减免", "实收", "已缴", "已退", "消费"],
     )
     for bill, paid, refunded, consumed in report.bills:
-        bills_ws.append(
+        xlsx_append(
+            bills_ws,
             [
                 bill.child.name,
                 bill.enrolment.offering.name,
@@ -267,21 +279,21 @@ def settlement_xlsx(report: fees.SettlementReport, posted: Settlement | None) ->
                 float(paid),
                 float(refunded),
                 float(consumed),
-            ]
+            ],
         )
     prov = wb.create_sheet("第三方机构")
-    prov.append(["机构", "实际交付课次（人·课时）", "结算金额"])
+    xlsx_append(prov, ["机构", "实际交付课次（人·课时）", "结算金额"])
     for provider, row in report.providers.items():
-        prov.append([provider.name, row["lessons"], float(row["amount"])])
+        xlsx_append(prov, [provider.name, row["lessons"], float(row["amount"])])
     teach = wb.create_sheet("教师补助")
-    teach.append(["教师", "课时", f"补助（{report.rate} 元/课时）"])
+    xlsx_append(teach, ["教师", "课时", f"补助（{report.rate} 元/课时）"])
     for teacher, row in report.teachers.items():
-        teach.append([teacher.name, row["lessons"], float(row["amount"])])
+        xlsx_append(teach, [teacher.name, row["lessons"], float(row["amount"])])
     month = wb.create_sheet("补助月报")
-    month.append(["月份", "教师", "补助"])
+    xlsx_append(month, ["月份", "教师", "补助"])
     for key, per in report.monthly.items():
         for teacher, amount in per.items():
-            month.append([key, teacher.name, float(amount)])
+            xlsx_append(month, [key, teacher.name, float(amount)])
     for sheet in wb.worksheets:
         for cell in sheet[1 if sheet is not ws else 2]:
             cell.font = Font(bold=True)

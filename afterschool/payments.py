@@ -14,9 +14,12 @@ is a setting, ``PORTAL_PAYMENT_PROVIDERS`` (the first is the default), read on e
     the setting says (``ProviderUnavailable``: its pages and callback answer 404), and
     listing it there stops the start (portal/deploy_checks.py).
 
-A notification is applied once: its event id is stored under a UNIQUE constraint, so a
-replay changes nothing; a forged one (bad signature) is refused before anything is read.
-Its fields are checked explicitly (never with ``assert``, which ``python -O`` removes).
+A notification is applied once: its event id is stored under a UNIQUE constraint (per
+school: a bank's reference is unique on one school's account only), so a replay changes
+nothing; a forged one (bad signature) is refused before anything is read. Its fields are
+checked explicitly (never with ``assert``, which ``python -O`` removes); an amount is a
+positive number of 元 with at most two decimals, at most ``PORTAL_PAYMENT_MAX_AMOUNT``
+(``parse_amount``), else the notice is refused (400) and nothing is written.
 Money that arrives is always booked: a payment for a bill that is cancelled or already paid,
 or of another amount, is booked and refunded in the same transaction, never lost.
 """
@@ -133,19 +136,38 @@ def read_notification(data) -> dict:
     reference = data.get("reference")
     if not isinstance(reference, str) or not 0 < len(reference) <= 40:
         raise InvalidNotification("通知内容无法识别：reference")
-    raw = data.get("amount")
     try:
-        amount = Decimal(raw) if isinstance(raw, str) else None
-    except InvalidOperation:
-        amount = None
-    if (
-        amount is None
-        or not amount.is_finite()
-        or amount <= 0
-        or amount != amount.quantize(fees.CENT)
-    ):
-        raise InvalidNotification("通知内容无法识别：amount")
+        amount = parse_amount(data.get("amount"))
+    except ValueError:
+        raise InvalidNotification("通知内容无法识别：amount") from None
     return {**data, "amount": amount}
+
+
+# what a Payment's amount column holds (max_digits=12, decimal_places=2)
+_COLUMN_MAX = Decimal("9999999999.99")
+
+
+def max_amount() -> Decimal:
+    """The largest amount one payment may carry (``PORTAL_PAYMENT_MAX_AMOUNT``, read now)."""
+    return min(Decimal(str(settings.PORTAL_PAYMENT_MAX_AMOUNT)), _COLUMN_MAX)
+
+
+def parse_amount(raw) -> Decimal:
+    """A money amount given as text: a positive, finite number of 元 with at most two
+    decimals, at most ``max_amount()``. Anything else (0, negative, NaN, Infinity, 0.001,
+    1e12, not a number, not text) is a ``ValueError``. The bound is checked before the
+    quantize, which would raise on a number too long for the decimal context."""
+    if not isinstance(raw, str) or len(raw) > 40:
+        raise ValueError("amount")
+    try:
+        amount = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ValueError("amount") from None
+    if not amount.is_finite() or amount <= 0 or amount > max_amount():
+        raise ValueError("amount")
+    if amount != amount.quantize(fees.CENT):
+        raise ValueError("amount")
+    return amount.quantize(fees.CENT)
 
 
 def offered() -> list[str]:
@@ -257,20 +279,16 @@ def _no_pause():
 _after_bill_read = _no_pause
 
 
-def _money(raw) -> Decimal:
-    amount = Decimal(str(raw).strip())
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(fees.CENT):
-        raise InvalidOperation
-    return amount
-
-
 def transfer_confirm(*, actor, bill_id: int, bank_reference: str, amount) -> PaymentEvent:
     """School staff (principal or 教导处) confirm a bank transfer seen on the school's account.
 
     The transfer pays the parent's pending transfer payment of the bill when there is one
     (the reference they were shown), else a payment recorded now. The bank's reference is
-    the event id: the same bank line confirmed twice is booked once. Money for a bill that
-    no longer takes it is booked and handed back (``_settle``)."""
+    the event id, unique on the school's account: the same confirmation twice (same bill,
+    same amount: a double click) is booked once and returned with ``replayed = True``; the
+    reference already confirmed on another bill, or with another amount, is refused with a
+    message naming that bill. Money for a bill that no longer takes it is booked and handed
+    back (``_settle``)."""
     require(is_school_manager(actor))
     school_id = actor.school_staff.school_id
     bank_reference = (bank_reference or "").strip()
@@ -278,9 +296,9 @@ def transfer_confirm(*, actor, bill_id: int, bank_reference: str, amount) -> Pay
     if not bank_reference or len(bank_reference) > 80:
         errors["bank_reference"] = "请填写银行流水号（80 个字符以内）。"
     try:
-        amount = _money(amount)
-    except (InvalidOperation, ValueError):
-        errors["amount"] = "请填写到账金额（元，最多两位小数）。"
+        amount = parse_amount(amount if isinstance(amount, str) else str(amount))
+    except ValueError:
+        errors["amount"] = f"请填写到账金额（元，大于 0、不超过 {max_amount()}，最多两位小数）。"
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -290,6 +308,11 @@ def transfer_confirm(*, actor, bill_id: int, bank_reference: str, amount) -> Pay
         bill = locked(Bill.objects.filter(pk=bill_id, school_id=school_id)).first()
         if bill is None:
             raise PermissionDenied
+        used = PaymentEvent.objects.filter(
+            school_id=school_id, provider=TRANSFER, event_id=bank_reference
+        ).first()
+        if used is not None:
+            return _confirmed_before(used, bill, amount)
         # the parent's transfer when the amount is theirs; another amount is its own payment
         # (booked and handed back by _settle), leaving the parent's pending
         payment = locked(
@@ -321,9 +344,11 @@ def transfer_confirm(*, actor, bill_id: int, bank_reference: str, amount) -> Pay
             with transaction.atomic():
                 event = _apply(TRANSFER, data, actor=actor)
         except _Replayed as replay:
-            # the same bank line confirmed twice: the first confirmation stands
-            transaction.set_rollback(True)
-            return replay.event
+            # the same bank line confirmed at the same moment (the check above passed for
+            # both): the first confirmation stands, nothing of this one is kept
+            first = _confirmed_before(replay.event, bill, amount)  # (queries before the
+            transaction.set_rollback(True)  # rollback mark, which refuses any further query)
+            return first
         audit_record(
             actor=actor,
             action="afterschool.payment.transfer_confirmed",
@@ -333,25 +358,59 @@ def transfer_confirm(*, actor, bill_id: int, bank_reference: str, amount) -> Pay
     return event
 
 
+def _confirmed_before(event: PaymentEvent, bill: Bill, amount: Decimal) -> PaymentEvent:
+    """A bank reference already confirmed on this school's account: the same confirmation
+    again (same bill, same amount) returns the first one with ``replayed = True``; else the
+    reference was used for other money and is refused, naming the bill it was used on."""
+    used = Payment.objects.select_related("bill__child").get(pk=event.payment_id)
+    if used.bill_id == bill.pk and used.amount == amount:
+        event.replayed = True
+        return event
+    other = used.bill
+    raise ValidationError(
+        {
+            "bank_reference": (
+                f"银行流水号“{event.event_id}”已用于账单 #{other.pk}"
+                f"（{other.child.name}，{other.period_start:%Y-%m}，{used.amount} 元），"
+                "同一笔到账不能再次确认，请核对流水号。"
+            )
+        }
+    )
+
+
 class _Replayed(Exception):
     def __init__(self, event):
         self.event = event
 
 
+def _ledger_key(school_id: int, provider_code: str, event_id: str) -> str:
+    """The ledger's idempotency key of a payment event (at most 100 characters; unique per
+    school like the event)."""
+    key = f"pay:{school_id}:{provider_code}:{event_id}"
+    if len(key) > 100:
+        digest = hashlib.sha256(event_id.encode()).hexdigest()
+        key = f"pay:{school_id}:{provider_code}:sha256:{digest}"
+    return key
+
+
 def _apply(provider_code: str, data: dict, *, actor, lock: bool = True) -> PaymentEvent:
     payload = {k: str(v) for k, v in data.items()}
-    existing = PaymentEvent.objects.filter(
-        provider=provider_code, event_id=data["event_id"]
-    ).first()
+    payment_row = (
+        Payment.objects.filter(reference=data["reference"], provider=provider_code)
+        .select_related("bill")
+        .first()
+    )
+    if payment_row is None:
+        raise InvalidNotification("没有这笔支付")
+    school_id = payment_row.bill.school_id
+    events = PaymentEvent.objects.filter(
+        school_id=school_id, provider=provider_code, event_id=data["event_id"]
+    )
+    existing = events.first()
     if existing is not None:
         if actor is not None:
             raise _Replayed(existing)
         return existing
-    payment_row = Payment.objects.filter(
-        reference=data["reference"], provider=provider_code
-    ).first()
-    if payment_row is None:
-        raise InvalidNotification("没有这笔支付")
     try:
         with transaction.atomic():
             # lock order: the bill, then its payment. The bill's lock makes two payments of
@@ -363,6 +422,7 @@ def _apply(provider_code: str, data: dict, *, actor, lock: bool = True) -> Payme
             payment = locked(Payment.objects.filter(pk=payment_row.pk)).get()
             _after_bill_read()
             event = PaymentEvent.objects.create(
+                school_id=school_id,
                 provider=provider_code,
                 event_id=data["event_id"],
                 payment=payment,
@@ -373,9 +433,7 @@ def _apply(provider_code: str, data: dict, *, actor, lock: bool = True) -> Payme
             event.save(update_fields=["outcome"])
     except IntegrityError:
         # the same event delivered twice at once: the other delivery committed it
-        event = PaymentEvent.objects.filter(
-            provider=provider_code, event_id=data["event_id"]
-        ).first()
+        event = events.first()
         if event is None:
             raise
         if actor is not None:
@@ -406,7 +464,7 @@ def _settle(bill: Bill, payment: Payment, data: dict, *, actor) -> str:
         bill=bill,
         payment=payment,
         entries=[(fees.cash_account(bill.school_id), amount), (bill.account, -amount)],
-        key=f"pay:{payment.provider}:{data['event_id']}"[:100],
+        key=_ledger_key(bill.school_id, payment.provider, data["event_id"]),
         actor=actor,
         memo=f"{payment.provider} {payment.reference}",
     )

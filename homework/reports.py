@@ -111,16 +111,18 @@ def report_xlsx(rows, *, title: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from portal.exports import xlsx_append  # school names as text, never formulas
+
     wb = Workbook()
     ws = wb.active
     ws.title = "作业月报"
-    ws.append([title])
+    xlsx_append(ws, [title])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(HEADERS)
+    xlsx_append(ws, HEADERS)
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for r in rows:
-        ws.append([r.school, f"{r.grade}年级", r.classes, r.class_days, r.over_published,
+        xlsx_append(ws, [r.school, f"{r.grade}年级", r.classes, r.class_days, r.over_published,
                    round(r.over_published_share, 4), r.over_reported,
                    round(r.over_reported_share, 4), r.not_published])  # fmt: skip
         ws.cell(ws.max_row, 6).number_format = "0.0%"

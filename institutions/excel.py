@@ -25,6 +25,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from institutions import colour, services, uscc
 from institutions.models import NON_SUBJECT_TYPE, SUBJECT_TYPE, Institution
 from portal.audit import audit_record
+from portal.exports import xlsx_cell  # text as text, never a formula (one helper for all exports)
 from portal.models import District
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -118,13 +119,6 @@ def _style_header(ws, headers, required=()):
     ws.freeze_panes = "A2"
 
 
-def _text_cell(cell, value):
-    """A cell holding ``value`` as text: never read back as a formula by Excel."""
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-
-
 def template_workbook() -> bytes:
     """The import template: the data sheet with its header row, input hints and drop-down
     lists, a sheet of instructions, and a hidden sheet holding the lists' options."""
@@ -156,7 +150,7 @@ def template_workbook() -> bytes:
     for col, (field, values) in enumerate(lists.items(), start=1):
         options.cell(row=1, column=col, value=HEADER_OF[field])
         for row, value in enumerate(values, start=2):
-            _text_cell(options.cell(row=row, column=col), value)
+            xlsx_cell(options.cell(row=row, column=col), value)
         letter = get_column_letter(col)
         target = get_column_letter(HEADERS.index(HEADER_OF[field]) + 1)
         dv = DataValidation(
@@ -218,7 +212,7 @@ def template_workbook() -> bytes:
     for r, values in enumerate(lines, start=1):
         for c, value in enumerate(values, start=1):
             cell = help_ws.cell(row=r, column=c)
-            _text_cell(cell, value)
+            xlsx_cell(cell, value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     help_ws["A1"].font = Font(bold=True, size=14)
     for c in range(1, 4):
@@ -591,7 +585,7 @@ def export_workbook(queryset) -> bytes:
         ]
         for c, value in enumerate(values, start=1):
             cell = ws.cell(row=r, column=c)
-            _text_cell(cell, value)
+            xlsx_cell(cell, value)
             if isinstance(value, dt.date):
                 cell.number_format = DATE_FORMAT
     ws.auto_filter.ref = f"A1:{get_column_letter(len(EXPORT_HEADERS))}{max(ws.max_row, 1)}"
