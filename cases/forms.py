@@ -59,8 +59,9 @@ class ReviewForm(forms.Form):
         error_messages={"required": _("请选择处理方式。")},
     )
     comment = forms.CharField(
-        label=_("审核意见"), widget=forms.Textarea(attrs={"rows": 4}), required=False
-    )
+        label=_("审核意见"), widget=forms.Textarea(attrs={"rows": 4}), required=False,
+        max_length=5000, error_messages={"max_length": _("审核意见不超过%(limit_value)d字。")},
+    )  # fmt: skip
 
 
 class ImportForm(forms.Form):

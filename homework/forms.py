@@ -1,8 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from homework.models import SUBJECTS, HomeworkItem, Inspection, SurveyAnswer
+from homework.models import SUBJECTS, HomeworkItem, Inspection, Survey, SurveyAnswer
 from portal.models import Child
+
+# free text kept in a TextField (a summary, an issue list, a follow-up): bounded all the same
+TEXT_MAX = 5000
 
 
 class HomeworkForm(forms.Form):
@@ -43,7 +46,11 @@ class HomeworkForm(forms.Form):
         coerce=lambda v: v == "1",
         initial="1",
     )
-    layer = forms.CharField(label=_("分层（可选）"), max_length=20, required=False)
+    layer = forms.CharField(
+        label=_("分层（可选）"), required=False,
+        max_length=HomeworkItem._meta.get_field("layer").max_length,
+        error_messages={"max_length": _("分层不超过%(limit_value)d个字。")},
+    )  # fmt: skip
 
 
 class ReportForm(forms.Form):
@@ -103,8 +110,10 @@ class SurveyForm(forms.Form):
         },
     )
     title = forms.CharField(
-        label=_("标题"), max_length=100, error_messages={"required": _("请填写问卷标题。")}
-    )
+        label=_("标题"), max_length=Survey._meta.get_field("title").max_length,
+        error_messages={"required": _("请填写问卷标题。"),
+                        "max_length": _("问卷标题不超过%(limit_value)d个字。")},
+    )  # fmt: skip
     start = forms.DateField(
         label=_("开始日期"),
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -146,12 +155,16 @@ class InspectionForm(forms.Form):
     summary = forms.CharField(
         label=_("检查情况"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": _("请填写检查情况。")},
-    )
+        max_length=TEXT_MAX,
+        error_messages={"required": _("请填写检查情况。"),
+                        "max_length": _("检查情况不超过%(limit_value)d字。")},
+    )  # fmt: skip
     issues = forms.CharField(
         label=_("发现的问题（每行一条，可不填）"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
+        max_length=TEXT_MAX,
+        error_messages={"max_length": _("发现的问题不超过%(limit_value)d字。")},
     )
 
     def __init__(self, *args, classes, **kwargs):
@@ -163,8 +176,10 @@ class CloseIssueForm(forms.Form):
     follow_up = forms.CharField(
         label=_("整改情况"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": _("关闭问题前请填写整改情况。")},
-    )
+        max_length=TEXT_MAX,
+        error_messages={"required": _("关闭问题前请填写整改情况。"),
+                        "max_length": _("整改情况不超过%(limit_value)d字。")},
+    )  # fmt: skip
 
 
 LEVELS = Inspection.Level
