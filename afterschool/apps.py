@@ -9,6 +9,10 @@ class AfterschoolConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_schedules, sender=self)
+        from afterschool.course_life import on_term_closed
+        from portal.terms import term_closed
+
+        term_closed.connect(on_term_closed, dispatch_uid="afterschool.term_closed")
 
 
 # (name, task, minute, hour, description): created once, then edited in the admin
@@ -18,6 +22,9 @@ SCHEDULES = [
      "为开放报名的课程补充生成课次（日历录入新年度节假日后）。"),
     ("课后服务账单到期提醒", "afterschool.bills.remind", "30", "6",
      "提醒家长三天内到期的课后服务账单（每张账单只提醒一次）。"),
+    # 01:20, the night after a course's last lesson
+    ("课后服务课程自动结课", "afterschool.offerings.finish", "20", "1",
+     "最后一次课次之后的夜间将课程标记为已结课，报名记为已结课，家长可评价。"),
 ]  # fmt: skip
 
 

@@ -18,8 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from afterschool import fees
-from afterschool.lessons import is_manager, local_now
-from afterschool.models import Enrolment, Lesson, Offering
+from afterschool.lessons import is_manager, local_now, term_plan_problem
+from afterschool.models import Enrolment, LeaveRequest, Lesson, Offering
 from portal.audit import audit_record
 from portal.locks import locked
 from portal.models import Child
@@ -56,12 +56,49 @@ def first_starts(offering_ids) -> dict[int, dt.datetime]:
     return {o: timezone.make_aware(dt.datetime.combine(d, s)) for o, d, s in rows}
 
 
-def _clash(child, offering, enrolled, ignore):
-    for other in enrolled:
-        if other.pk in (offering.pk, ignore) or other.weekday != offering.weekday:
-            continue
-        if other.start < offering.end and offering.start < other.end:
-            return other
+def busy_lessons(child_ids, term_ids, today: dt.date) -> dict[int, list[tuple]]:
+    """Each child's lessons still to come (not cancelled, not held) in the courses they hold
+    a place in, of the given terms, as they are after moves: child id -> [(date, start, end,
+    offering id, offering name)]. One query for any number of children."""
+    out: dict[int, list[tuple]] = {c: [] for c in child_ids}
+    rows = Lesson.objects.filter(
+        offering__enrolments__child_id__in=list(child_ids),
+        offering__enrolments__status=Enrolment.Status.ENROLLED,
+        offering__plan__term_id__in=list(term_ids),
+        status=Lesson.Status.SCHEDULED,
+        date__gte=today,
+    ).values_list(
+        "offering__enrolments__child_id", "date", "start", "end", "offering_id", "offering__name"
+    )
+    for child_id, *lesson in rows:
+        out[child_id].append(tuple(lesson))
+    return out
+
+
+def course_lessons(offering_ids, today: dt.date) -> dict[int, list[tuple]]:
+    """The lessons still to come of each course: offering id -> [(date, start, end)]."""
+    out: dict[int, list[tuple]] = {o: [] for o in offering_ids}
+    for offering_id, day, start, end in Lesson.objects.filter(
+        offering_id__in=list(offering_ids), status=Lesson.Status.SCHEDULED, date__gte=today
+    ).values_list("offering_id", "date", "start", "end"):
+        out[offering_id].append((day, start, end))
+    return out
+
+
+def _clash(offering, lessons, busy, ignore) -> str | None:
+    """The first lesson of ``offering`` that meets one of the child's ``busy`` lessons of
+    another course (ends and starts may touch), named by date and course."""
+    by_day: dict[dt.date, list[tuple]] = {}
+    for day, start, end, other_id, other_name in busy:
+        if other_id not in (offering.pk, ignore):
+            by_day.setdefault(day, []).append((start, end, other_name))
+    for day, start, end in sorted(lessons):
+        for o_start, o_end, other_name in sorted(by_day.get(day, [])):
+            if o_start < end and start < o_end:
+                return (
+                    f"{day:%Y-%m-%d} {start:%H:%M}-{end:%H:%M} 与已报名的“{other_name}”"
+                    f"（{o_start:%H:%M}-{o_end:%H:%M}）时间冲突。"
+                )
     return None
 
 
@@ -72,14 +109,23 @@ def why_not(
     now=None,
     first_start=...,
     enrolled=None,
+    lessons=None,
     ignore: int | None = None,
 ) -> str | None:
     """Why this child cannot enrol in this course, in Chinese; None if they can (apart from
     the places left, which only the locked count decides). The menu passes what it has
-    read for all rows at once: ``first_start`` of the course, the child's ``enrolled``
-    courses; ``ignore`` is a course the child is leaving (a switch)."""
+    read for all rows at once: ``first_start`` of the course, ``enrolled`` the child's
+    lessons still to come (``busy_lessons``) and ``lessons`` the course's
+    (``course_lessons``); ``ignore`` is a course the child is leaving (a switch).
+
+    A clash is judged on the real lessons of the term (after moves and cancellations, the
+    ones not yet held): a weekly pattern that looks the same never refuses by itself, and
+    the lessons of another term never clash."""
     if offering.status != Offering.Status.PUBLISHED:
         return "该课程目前不开放报名。"
+    gate = term_plan_problem(offering)
+    if gate:
+        return gate
     if offering.school_id != child.school_id:
         return "只能报名孩子所在学校的课程。"
     if child.school_class.grade not in offering.grades:
@@ -95,22 +141,33 @@ def why_not(
     if first_start is not None and now >= first_start:
         return f"课程已于 {timezone.localtime(first_start):%Y-%m-%d %H:%M} 开课，报名已截止。"
     if enrolled is None:
-        enrolled = [
-            e.offering
-            for e in Enrolment.objects.filter(
-                child=child, status=Enrolment.Status.ENROLLED
-            ).select_related("offering")
-        ]
-    clash = _clash(child, offering, enrolled, ignore)
-    if clash is not None:
-        return f"与已报名的“{clash}”时间冲突。"
-    return None
+        enrolled = busy_lessons([child.pk], [offering.plan.term_id], now.date())[child.pk]
+    if lessons is None:
+        lessons = course_lessons([offering.pk], now.date())[offering.pk]
+    return _clash(offering, lessons, enrolled, ignore)
+
+
+class AlreadyEnrolled(ValidationError):
+    """A second enrolment of the same child: says so, and changes nothing."""
+
+    def __init__(self, enrolment: Enrolment):
+        self.enrolment = enrolment
+        name, child = enrolment.offering.name, enrolment.child.name
+        if enrolment.status == Enrolment.Status.WAITING:
+            message = (
+                f"{child}已报名“{name}”，在候补名单第 {waiting_position(enrolment)} 位，"
+                "无需重复报名。"
+            )
+        else:
+            message = f"{child}已报名“{name}”，无需重复报名。"
+        super().__init__(message)
 
 
 def _live(offering_id: int, child: Child) -> Enrolment | None:
     return (
         Enrolment.objects.filter(offering_id=offering_id, child=child)
         .exclude(status=Enrolment.Status.WITHDRAWN)
+        .select_related("offering", "child")
         .first()
     )
 
@@ -136,17 +193,20 @@ def _take(offering, child, user, *, waiting_allowed=True) -> Enrolment:
 
 def enrol(*, user, child_id: int, offering_id: int, lock: bool = True, now=None) -> Enrolment:
     """Enrol a parent's own child; a full course puts them on the waiting list (no payment
-    is ever asked for a waiting place). Enrolling again returns the live enrolment."""
+    is ever asked for a waiting place). Enrolling again is refused with "已报名"
+    (``AlreadyEnrolled``, which carries the live enrolment) and changes nothing."""
     child = _parent_child(user, child_id)
     live = _live(offering_id, child)
     if live is not None:
-        return live
+        raise AlreadyEnrolled(live)
     # The checks that read other rows (grade, school, signup, the timetable clash) run
     # before the course's lock, so that a burst of parents holds it only for the count and
     # the writes (bench/afterschool_burst.py). The lock of this course would not keep a
     # clash with another course out anyway; what can change under us is the course's own
     # row, read again under the lock.
-    problem = why_not(child, Offering.objects.get(pk=offering_id), now=now)
+    problem = why_not(
+        child, Offering.objects.select_related("plan__term").get(pk=offering_id), now=now
+    )
     if problem:
         raise ValidationError(problem)
     with transaction.atomic():
@@ -156,9 +216,12 @@ def enrol(*, user, child_id: int, offering_id: int, lock: bool = True, now=None)
         offering = offerings.get(pk=offering_id)
         live = _live(offering_id, child)  # a second tap that waited for the first
         if live is not None:
-            return live
+            raise AlreadyEnrolled(live)
         if offering.status != Offering.Status.PUBLISHED:
             raise ValidationError("该课程目前不开放报名。")
+        gate = term_plan_problem(offering)  # a term closed while we waited for the lock
+        if gate:
+            raise ValidationError(gate)
         return _take(offering, child, user)
 
 
@@ -179,7 +242,7 @@ def started(offering_id: int, now=None) -> bool:
     return first is not None and local_now(now) >= first
 
 
-def _leave(enrolment: Enrolment, *, actor, reason: str = ""):
+def _leave(enrolment: Enrolment, *, actor, reason: str = "", now=None):
     """Take the child out (the caller holds the offering and enrolment locks): the place
     goes to the first waiting, the fees follow the school's rule."""
     was = enrolment.status
@@ -193,9 +256,35 @@ def _leave(enrolment: Enrolment, *, actor, reason: str = ""):
         old={"status": was},
         new=new,
     )
+    withdraw_pending_leaves(enrolment, actor=actor)
     if was == Enrolment.Status.ENROLLED:
         fees.on_withdrawal(enrolment, actor=actor)
-        _promote(enrolment.offering_id, actor=actor)
+        _promote(enrolment.offering_id, actor=actor, now=now)
+
+
+def withdraw_pending_leaves(enrolment: Enrolment, *, actor) -> int:
+    """The child's leave requests still awaiting a decision in the course they leave are
+    withdrawn with them (inside the course lock)."""
+    pending = list(
+        locked(
+            LeaveRequest.objects.filter(
+                child_id=enrolment.child_id,
+                lesson__offering_id=enrolment.offering_id,
+                status=LeaveRequest.Status.REQUESTED,
+            ),
+            of=("self",),
+        ).order_by("pk")
+    )
+    for leave in pending:
+        leave.status = LeaveRequest.Status.WITHDRAWN
+        leave.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            action="afterschool.leave.withdrawn",
+            obj=leave,
+            new={"reason": "退出课程"},
+        )
+    return len(pending)
 
 
 def _lock_course(offering_id: int) -> None:
@@ -224,13 +313,15 @@ def withdraw(*, user, enrolment_id: int, now=None) -> Enrolment:
             raise PermissionDenied
         if enrolment.status == Enrolment.Status.WITHDRAWN:
             return enrolment
+        if enrolment.status == Enrolment.Status.COMPLETED:
+            raise ValidationError("课程已结课，无需退课。")
         if enrolment.status == Enrolment.Status.ENROLLED and started(enrolment.offering_id, now):
             raise ValidationError("课程已开课，退课请联系学校办理，费用按学校规则退还。")
-        _leave(enrolment, actor=user)
+        _leave(enrolment, actor=user, now=now)
     return enrolment
 
 
-def withdraw_by_staff(*, user, enrolment_id: int, reason: str) -> Enrolment:
+def withdraw_by_staff(*, user, enrolment_id: int, reason: str, now=None) -> Enrolment:
     """The principal or 教导处 take a child out at any time, with a reason; the refund
     follows the school's rule."""
     require(is_school_manager(user))
@@ -241,8 +332,10 @@ def withdraw_by_staff(*, user, enrolment_id: int, reason: str) -> Enrolment:
         enrolment = _locked_enrolment(enrolment_id)
         if not is_manager(user, enrolment.offering.school_id):
             raise PermissionDenied
+        if enrolment.status == Enrolment.Status.COMPLETED:
+            raise ValidationError("课程已结课，无需退课。")
         if enrolment.status != Enrolment.Status.WITHDRAWN:
-            _leave(enrolment, actor=user, reason=reason)
+            _leave(enrolment, actor=user, reason=reason, now=now)
     return enrolment
 
 
@@ -262,7 +355,7 @@ def switch(*, user, enrolment_id: int, to_offering_id: int, now=None) -> Enrolme
         raise PermissionDenied
     if current.offering_id == to_offering_id:
         return current
-    target = Offering.objects.get(pk=to_offering_id)
+    target = Offering.objects.select_related("plan__term").get(pk=to_offering_id)
     problem = why_not(current.child, target, now=now, ignore=current.offering_id)
     if problem:
         raise ValidationError(problem)
@@ -280,10 +373,13 @@ def switch(*, user, enrolment_id: int, to_offering_id: int, now=None) -> Enrolme
         target = Offering.objects.select_related("plan__term").get(pk=to_offering_id)
         if target.status != Offering.Status.PUBLISHED:
             raise ValidationError("该课程目前不开放报名。")
+        gate = term_plan_problem(target)
+        if gate:
+            raise ValidationError(gate)
         if _live(to_offering_id, current.child) is not None:
             raise ValidationError("孩子已在该课程的报名或候补名单中。")
         moved = _take(target, current.child, user, waiting_allowed=False)
-        _leave(current, actor=user, reason=f"换课到“{target.name}”")
+        _leave(current, actor=user, reason=f"换课到“{target.name}”", now=now)
         audit_record(
             actor=user,
             action="afterschool.enrolment.switched",
@@ -294,7 +390,7 @@ def switch(*, user, enrolment_id: int, to_offering_id: int, now=None) -> Enrolme
     return moved
 
 
-def _promote(offering_id: int, *, actor) -> Enrolment | None:
+def _promote(offering_id: int, *, actor, now=None) -> Enrolment | None:
     """Move the first waiting child up, in the order they asked (inside the offering lock)."""
     offering = Offering.objects.select_related("plan__term").get(pk=offering_id)
     taken = Enrolment.objects.filter(offering=offering, status=Enrolment.Status.ENROLLED).count()
@@ -316,5 +412,20 @@ def _promote(offering_id: int, *, actor) -> Enrolment | None:
         old={"status": "waiting"},
         new={"status": "enrolled"},
     )
-    fees.bill_on_enrolment(first, offering, actor=actor)
+    # billed from the first lesson that has not started (in the evening, not today's)
+    upcoming = next_lesson_day(offering_id, now)
+    if upcoming is not None:
+        fees.bill_on_enrolment(first, offering, actor=actor, today=upcoming)
     return first
+
+
+def next_lesson_day(offering_id: int, now=None) -> dt.date | None:
+    """The day of the course's first lesson (not cancelled) that has not started yet."""
+    now = local_now(now)
+    lesson = (
+        Lesson.objects.filter(offering_id=offering_id, status=Lesson.Status.SCHEDULED)
+        .filter(Q(date__gt=now.date()) | Q(date=now.date(), start__gt=now.time()))
+        .order_by("date", "start")
+        .first()
+    )
+    return None if lesson is None else lesson.date

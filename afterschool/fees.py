@@ -645,3 +645,59 @@ def settlement_post(*, actor, term_id: int) -> Settlement:
             },
         )
     return settlement
+
+
+# --- a course cancelled (issue 13; called by afterschool.course_life) -------------------------
+
+
+def on_course_cancelled(enrolment: Enrolment, *, actor) -> dict:
+    """A course is cancelled (the caller holds the course lock, has cancelled the lessons
+    not yet started and ended the enrolment): each live bill of the enrolment gives back its
+    untaken lessons under the school's rule (``refund_view``, as for a withdrawal). A paid
+    bill is refunded what is due and not yet refunded (nothing twice); an open or waived
+    bill is cancelled and, when some lessons were taken, reissued for those only, at the
+    same share. Returns {"refunded": total, "cancelled": bills, "reissued": bills}."""
+    rule = rule_for(enrolment.offering.school_id)
+    done = {"refunded": ZERO, "cancelled": 0, "reissued": 0}
+    bills = locked(
+        Bill.objects.filter(enrolment=enrolment).exclude(status=Bill.Status.CANCELLED)
+    ).order_by("pk")
+    for bill in bills:
+        view = refund_view(bill, rule)
+        if bill.status == Bill.Status.PAID:
+            due = min(view.due_now, held(bill))
+            refund_post(bill, due, actor=actor, memo="课程取消，退还未上课次")
+            done["refunded"] += max(due, ZERO)
+            continue
+        _cancel_locked(bill, actor=actor, reason="课程取消，按已上课次重开账单")
+        done["cancelled"] += 1
+        taken = bill.lessons - view.refundable
+        if taken <= 0:
+            continue
+        gross = bill.fee_per_lesson * taken
+        waived = _share(bill.waived, taken, bill.lessons)
+        again = Bill.objects.create(
+            enrolment=enrolment,
+            school_id=bill.school_id,
+            child_id=bill.child_id,
+            term_id=bill.term_id,
+            kind=bill.kind,
+            period_start=bill.period_start,
+            period_end=bill.period_end,
+            lessons_from=bill.lessons_from,
+            lessons=taken,
+            fee_per_lesson=bill.fee_per_lesson,
+            gross=gross,
+            waived=waived,
+            amount=gross - waived,
+            due_on=bill.due_on,
+            status=Bill.Status.OPEN if gross - waived > 0 else Bill.Status.WAIVED,
+        )
+        done["reissued"] += 1
+        audit_record(
+            actor=actor,
+            action="afterschool.bill.issued",
+            obj=again,
+            new={"amount": again.amount, "lessons": taken, "replaces": bill.pk},
+        )
+    return done

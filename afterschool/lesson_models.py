@@ -227,12 +227,16 @@ class CorrectionRequest(models.Model):
 
 
 class Rating(models.Model):
-    """A parent's rating of a course their child took, once the course has ended."""
+    """A parent's rating of a course their child took, once the course has ended: one per
+    child and course (a parent of two children in it rates twice)."""
 
     offering = models.ForeignKey(
         "afterschool.Offering", on_delete=models.PROTECT, related_name="ratings"
     )
     parent = models.ForeignKey(Parent, on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(
+        Child, verbose_name=_("学生"), on_delete=models.PROTECT, related_name="as_ratings"
+    )
     stars = models.PositiveSmallIntegerField(
         _("评分"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
@@ -245,7 +249,7 @@ class Rating(models.Model):
         verbose_name = _("课程评价")
         verbose_name_plural = _("课程评价")
         constraints = [
-            models.UniqueConstraint(fields=["offering", "parent"], name="as_one_rating"),
+            models.UniqueConstraint(fields=["offering", "child"], name="as_one_rating"),
             models.CheckConstraint(
                 condition=models.Q(stars__gte=1, stars__lte=5), name="as_rating_stars"
             ),

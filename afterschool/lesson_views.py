@@ -21,7 +21,14 @@ from afterschool.models import (
     Room,
     TermSurvey,
 )
-from afterschool.selectors import ended_offerings, school_rates, survey_terms
+from afterschool.selectors import (
+    ended_offerings,
+    ratable_offerings,
+    school_rates,
+    survey_terms,
+    unrated_children,
+)
+from portal import params
 from portal.access import get_scoped_or_404, scope
 from portal.permissions import PARENT, SCHOOL, bureau_required, is_school_manager, kind_required
 from portal.views import messages_from
@@ -170,9 +177,7 @@ def attendance(request):
         .select_related("child", "lesson__offering")
         .order_by("-lesson__date", "child__name")[:200]
     )
-    ratable = ended_offerings(request.user, timezone.localdate()).exclude(
-        ratings__parent=request.user.parent
-    )
+    ratable = ratable_offerings(request.user, timezone.localdate())
     return render(request, "afterschool/attendance.html", {"rows": rows, "ratable": ratable})
 
 
@@ -189,17 +194,26 @@ def rate(request, pk):
                 offering_id=offering.pk,
                 stars=request.POST.get("stars", ""),
                 comment=request.POST.get("comment", ""),
+                child_id=request.POST.get("child") or None,
             )
         except ValidationError as exc:
             error = exc.messages[0]
         else:
             messages.success(request, "感谢您的评价。")
             return redirect("afterschool:menu")
-    existing = Rating.objects.filter(offering=offering, parent=request.user.parent).first()
+    existing = Rating.objects.filter(offering=offering, parent=request.user.parent).select_related(
+        "child"
+    )
     return render(
         request,
         "afterschool/rate.html",
-        {"offering": offering, "existing": existing, "error": error, "post": request.POST},
+        {
+            "offering": offering,
+            "existing": existing,
+            "children": list(unrated_children(request.user, offering.pk)),
+            "error": error,
+            "post": request.POST,
+        },
     )
 
 
@@ -246,10 +260,8 @@ def survey(request):
 @bureau_required(line="afterschool")
 def rates(request):
     today = timezone.localdate()
-    try:
-        start = dt.date.fromisoformat(request.GET.get("start") or "")
-        end = dt.date.fromisoformat(request.GET.get("end") or "")
-    except ValueError:
+    start, end = params.query_date(request, "start"), params.query_date(request, "end")
+    if not (start and end):
         start, end = (
             today.replace(month=1, day=1) if today.month < 8 else today.replace(month=8, day=1),
             today,

@@ -22,13 +22,14 @@ from afterschool.models import (
     Lesson,
     Offering,
     Rating,
+    SchoolPlan,
     Settlement,
     TermSurvey,
 )
 from portal.access import PARENT, SCHOOL, kind_of
 from portal.audit import audit_record
 from portal.locks import locked
-from portal.models import SchoolStaff
+from portal.models import Child, SchoolPeriod, SchoolStaff
 from portal.permissions import is_bureau, is_school_manager, require
 from portal.schoolcalendar import CalendarUnknownDay, missing_years, school_days
 
@@ -73,10 +74,34 @@ def is_open(school, day: dt.date) -> bool:
     return day in days
 
 
+def term_plan_problem(offering: Offering) -> str | None:
+    """Why the term and plan above a course keep it shut (enrolment, switching, publishing,
+    generating lessons), in Chinese; None when its term is active and the school's plan is
+    in effect for it. The menu and an attempt give the same words."""
+    plan = offering.plan
+    term = plan.term
+    if term.status == SchoolPeriod.Status.DRAFT:
+        return f"{term.name}尚未启用，课程暂不开放报名。"
+    if term.status != SchoolPeriod.Status.ACTIVE:
+        return f"{term.name}已结束，课程不再开放报名。"
+    if plan.status == SchoolPlan.Status.CLOSED:
+        return f"本校{term.name}的课后服务方案已结束，课程不再开放报名。"
+    if plan.status != SchoolPlan.Status.IN_EFFECT:
+        return (
+            f"本校{term.name}的课后服务方案{plan.get_status_display()}，尚未实施，"
+            "课程暂不开放报名。"
+        )
+    return None
+
+
 def lessons_generate(offering: Offering) -> tuple[int, str]:
     """Create the offering's lessons on its weekday within its plan's term, on the school's
     open days. Keyed by the planned day, so generating again adds nothing (a moved or
-    cancelled lesson keeps its planned day). Returns (lessons created, note)."""
+    cancelled lesson keeps its planned day). Returns (lessons created, note); nothing while
+    the term is not active or the plan not in effect (the note says why)."""
+    problem = term_plan_problem(offering)
+    if problem:
+        return 0, problem
     term = offering.plan.term
     first = max(term.start, offering.starts_on or term.start)
     if first > term.end:
@@ -216,7 +241,6 @@ def roll_submit(*, user, lesson_id: int, marks: dict[int, str], now=None) -> Les
 
 def _tell_parents_of_absence(lesson: Lesson, child_ids):
     """The same day: each absent child's parents hear of it (on commit)."""
-    from portal.models import Child
     from portal.notices import notify
 
     for child in Child.objects.filter(pk__in=child_ids).prefetch_related("parents"):
@@ -359,16 +383,37 @@ def _violated(exc: IntegrityError) -> str | None:
     return getattr(diag, "constraint_name", None)
 
 
-def rating_give(*, user, offering_id: int, stars, comment: str = "", today=None) -> Rating:
-    """A parent rates a course their child took, once it has ended; once per course. Two
-    submissions at once cannot both pass: the second meets the unique constraint
-    (as_one_rating) and is told so, whatever the timing (no check-then-insert)."""
-    from afterschool.selectors import ended_offerings
+def rating_give(
+    *, user, offering_id: int, stars, comment: str = "", child_id=None, today=None
+) -> Rating:
+    """A parent rates a course their child took, once it has ended; once per child and
+    course (a parent of two children in it rates twice). ``child_id`` may be left out when
+    one child only is left to rate it. Two submissions at once cannot both pass: the second
+    meets the unique constraint (as_one_rating) and is told so, whatever the timing (no
+    check-then-insert)."""
+    from afterschool.selectors import ended_offerings, unrated_children
 
     require(kind_of(user) == PARENT)
     today = today or timezone.localdate()
     offering = ended_offerings(user, today).filter(pk=offering_id).first()
     require(offering is not None)
+    took = Child.objects.filter(
+        parents__user=user,
+        enrolments__offering=offering,
+        enrolments__status__in=[Enrolment.Status.ENROLLED, Enrolment.Status.COMPLETED],
+    ).distinct()
+    if child_id in (None, ""):
+        left = list(unrated_children(user, offering.pk)[:2])
+        if len(left) > 1:
+            raise ValidationError({"child": "请选择为哪个孩子评价。"})
+        child = left[0] if left else took.first()
+    else:
+        try:
+            child = took.filter(pk=int(child_id)).first()
+        except (TypeError, ValueError):
+            child = None
+        if child is None:
+            raise ValidationError({"child": "请选择上过这门课程的孩子。"})
     try:
         stars = int(stars)
     except (TypeError, ValueError):
@@ -380,6 +425,7 @@ def rating_give(*, user, offering_id: int, stars, comment: str = "", today=None)
             rating = Rating.objects.create(
                 offering=offering,
                 parent=user.parent,
+                child=child,
                 stars=stars,
                 comment=(comment or "").strip()[:300],
             )
@@ -392,7 +438,9 @@ def rating_give(*, user, offering_id: int, stars, comment: str = "", today=None)
     except IntegrityError as exc:
         if _violated(exc) != "as_one_rating":
             raise
-        raise ValidationError("您已评价过这门课程，每门课程只能评价一次。") from None
+        raise ValidationError(
+            f"您已评价过这门课程（{child.name}），每个孩子每门课程只能评价一次。"
+        ) from None
     return rating
 
 

@@ -245,7 +245,11 @@ class Offering(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
         PUBLISHED = "published", _("开放报名")
-        CLOSED = "closed", _("已停止")
+        CLOSED = "closed", _("已停止")  # a provider's exit (afterschool.providers)
+        CANCELLED = "cancelled", _("已取消")
+        FINISHED = "finished", _("已结课")
+
+    # a course's life: draft -> published -> (cancelled | finished) (afterschool.course_life)
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="offerings")
     plan = models.ForeignKey(SchoolPlan, on_delete=models.PROTECT, related_name="offerings")
@@ -304,6 +308,8 @@ class Offering(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
+    cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
+    ended_at = models.DateTimeField(_("取消或结课时间"), null=True, blank=True)
 
     SCOPE = {"school": "school", "parent": "school__children__parents__user"}
 
@@ -321,6 +327,7 @@ class Enrolment(models.Model):
         ENROLLED = "enrolled", _("已报名")
         WAITING = "waiting", _("候补中")
         WITHDRAWN = "withdrawn", _("已退出")
+        COMPLETED = "completed", _("已结课")  # the course finished, or its term closed
 
     offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="enrolments")
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="enrolments")

@@ -20,6 +20,7 @@ from afterschool.lessons import (
     local_now,
     may_take_roll,
     starts_at,
+    term_plan_problem,
 )
 from afterschool.models import (
     WEEKDAY_NAMES,
@@ -37,11 +38,12 @@ from afterschool.models import (
 from portal.access import SCHOOL, kind_of
 from portal.audit import audit_record, snapshot
 from portal.locks import locked
-from portal.models import Parent, School, SchoolPeriod
+from portal.models import Parent, School
 from portal.notices import notify
 from portal.permissions import is_school_manager, require
 
-LIVE_PLAN = [SchoolPlan.Status.APPROVED, SchoolPlan.Status.IN_EFFECT]
+# a course is published (and its lessons generated) only under a plan in effect
+LIVE_PLAN = [SchoolPlan.Status.IN_EFFECT]
 
 
 def _lock_school(school_id: int):
@@ -201,12 +203,10 @@ def weekly_clash(offering: Offering) -> str | None:
 
 
 def publish_problems(offering: Offering) -> list[str]:
-    term = offering.plan.term
     problems = []
-    if term.status != SchoolPeriod.Status.ACTIVE:
-        problems.append(f"{term.name}尚未启用（{term.get_status_display()}），课程不能开放报名。")
-    if offering.plan.status not in LIVE_PLAN:
-        problems.append("本学期课后服务方案尚未批准，课程不能开放报名。")
+    gate = term_plan_problem(offering)  # the term active and the plan in effect
+    if gate:
+        problems.append(gate)
     if offering.contract_id and offering.contract.provider.status != Provider.Status.ADMITTED:
         problems.append("该第三方机构不在准入名单内，课程不能开放报名。")
     if offering.weekday not in offering.plan.weekdays:

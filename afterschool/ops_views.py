@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from afterschool import enrolment, operations
+from afterschool import course_life, enrolment, operations
 from afterschool.models import ClosedDay, Enrolment, LeaveRequest, Lesson, Offering, Room
 from portal.access import get_scoped_or_404, scope
 from portal.permissions import (
@@ -64,6 +64,12 @@ def offering_detail(request, pk):
                                         enrolment_id=int(request.POST.get("enrolment", 0)),
                                         reason=request.POST.get("reason", ""))  # fmt: skip
             messages.success(request, "已为该学生办理退课，费用按本校规则退还。")
+        elif action == "cancel":
+            course_life.offering_cancel(user=request.user, offering_id=offering.pk,
+                                        reason=request.POST.get("reason", ""))  # fmt: skip
+            messages.success(
+                request, "课程已取消：未上课次已取消，报名已结束，费用按本校规则退还并已通知家长。"
+            )
         elif action == "capacity":
             operations.offering_change(user=request.user, offering_id=offering.pk,
                                        capacity=int(request.POST.get("capacity", 0)))  # fmt: skip
@@ -79,6 +85,7 @@ def offering_detail(request, pk):
     lessons = offering.lessons.select_related("room").order_by("date", "start")
     return render(request, "afterschool/offering_detail.html", {
         "offering": offering, "roster": roster, "lessons": lessons, "manager": manager,
+        "may_cancel": course_life.may_cancel(request.user, offering),
         "today": timezone.localdate(), "post": request.POST if action else {},
     })  # fmt: skip
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from afterschool import plans
 from afterschool.models import WEEKDAY_NAMES, AfterschoolPolicy, SchoolPlan
+from portal import params
 from portal.access import get_scoped_or_404, scope
 from portal.models import SchoolPeriod
 from portal.permissions import SCHOOL, bureau_required, kind_required, school_manager_required
@@ -48,8 +49,9 @@ class PlanForm(forms.Form):
 
     def __init__(self, *args, district_id, **kwargs):
         super().__init__(*args, **kwargs)
+        # plans are filed only for a draft or active term (plans.FILING_TERMS)
         self.fields["term"].queryset = SchoolPeriod.objects.filter(
-            district_id=district_id, kind=SchoolPeriod.Kind.TERM
+            district_id=district_id, kind=SchoolPeriod.Kind.TERM, status__in=plans.FILING_TERMS
         ).order_by("-start")
 
 
@@ -173,9 +175,7 @@ REVIEW_FILTERS = [Status.SUBMITTED, Status.APPROVED, Status.IN_EFFECT, Status.RE
 
 @for_plan_reviewers
 def plan_review_list(request):
-    status = request.GET.get("status") or Status.SUBMITTED
-    if status not in Status.values:
-        status = Status.SUBMITTED
+    status = params.query_choice(request, "status", Status.values, default=Status.SUBMITTED)
     rows = (
         SchoolPlan.objects.filter(status=status)
         .select_related("school", "school__district", "term")

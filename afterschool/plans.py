@@ -23,6 +23,28 @@ PLAN_FIELDS = ["term", "weekdays", "start_time", "end_time", "items"]
 EDITOR_ROLES = SchoolStaff.MANAGER_ROLES
 EDITABLE = {Status.DRAFT, Status.RETURNED}
 DECIDE_PERM = "afterschool.change_schoolplan"
+# plans are filed only for a term not yet begun or running, and take effect only in a
+# running one
+FILING_TERMS = [SchoolPeriod.Status.DRAFT, SchoolPeriod.Status.ACTIVE]
+
+
+def term_closed_message(term: SchoolPeriod) -> str:
+    return f"{term.name}已{term.get_status_display()}，不能再报送或审批课后服务方案。"
+
+
+def _term_open(plan: SchoolPlan):
+    if plan.term.status not in FILING_TERMS:
+        raise ValidationError({"term": term_closed_message(plan.term)})
+
+
+def _term_active(plan: SchoolPlan):
+    if plan.term.status != SchoolPeriod.Status.ACTIVE:
+        raise ValidationError(
+            {
+                "term": f"{plan.term.name}{plan.term.get_status_display()}，"
+                "方案只能在学期进行中实施。"
+            }
+        )
 
 
 def may_edit(user, plan: SchoolPlan | None = None) -> bool:
@@ -73,6 +95,8 @@ def _clean_input(*, school, term, weekdays, start_time, end_time) -> list[int]:
         errors.setdefault("weekdays", []).append("服务日应为周一至周日。")
     if term.kind != SchoolPeriod.Kind.TERM or term.district_id != school.district_id:
         errors.setdefault("term", []).append("请选择本区的学期。")
+    elif term.status not in FILING_TERMS:
+        errors.setdefault("term", []).append(term_closed_message(term))
     if start_time and end_time and end_time <= start_time:
         errors.setdefault("end_time", []).append("结束时间应晚于开始时间。")
     if errors:
@@ -179,6 +203,7 @@ def plan_submit(*, actor, plan_id: int) -> SchoolPlan:
     def check(plan):
         if not may_edit(actor, plan):
             raise PermissionDenied
+        _term_open(plan)
         problems = plan_problems(plan)
         if problems:
             raise ValidationError(problems)
@@ -195,7 +220,9 @@ def plan_decide(*, actor, plan_id: int, approve: bool, reason: str = "") -> Scho
     """Approve, or return with a reason the school reads."""
     _require_decider(actor)
     if approve:
-        return _move(actor=actor, plan_id=plan_id, to=Status.APPROVED, verb="approved")
+        return _move(
+            actor=actor, plan_id=plan_id, to=Status.APPROVED, verb="approved", before=_term_open
+        )
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "退回方案时必须说明原因。"})
@@ -217,7 +244,9 @@ def plan_decide(*, actor, plan_id: int, approve: bool, reason: str = "") -> Scho
 
 def plan_start(*, actor, plan_id: int) -> SchoolPlan:
     _require_decider(actor)
-    return _move(actor=actor, plan_id=plan_id, to=Status.IN_EFFECT, verb="started")
+    return _move(
+        actor=actor, plan_id=plan_id, to=Status.IN_EFFECT, verb="started", before=_term_active
+    )
 
 
 def plan_close(*, actor, plan_id: int) -> SchoolPlan:

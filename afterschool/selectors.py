@@ -2,22 +2,48 @@
 
 import datetime as dt
 
-from django.db.models import Avg, Count, Max, Q
+from django.db.models import Avg, Count, Exists, Max, OuterRef, Q
 
-from afterschool.models import Enrolment, Offering, Rating, SchoolPlan, TermSurvey
+from afterschool.models import Enrolment, Lesson, Offering, Rating, SchoolPlan, TermSurvey
 from portal.models import Child, School
+
+# a child who held a place to the end (or holds it still) rates the course
+TOOK = [Enrolment.Status.ENROLLED, Enrolment.Status.COMPLETED]
 
 
 def ended_offerings(user, today: dt.date):
-    """The parent's children's courses whose last lesson has passed: ratable."""
+    """The parent's children's courses that finished or whose last lesson (not cancelled)
+    has passed: ratable (a cancelled course is not)."""
     return (
-        Offering.objects.filter(
-            enrolments__child__parents__user=user, enrolments__status=Enrolment.Status.ENROLLED
-        )
-        .annotate(last=Max("lessons__date"))
-        .filter(last__lt=today)
+        Offering.objects.filter(enrolments__child__parents__user=user, enrolments__status__in=TOOK)
+        .exclude(status=Offering.Status.CANCELLED)
+        .annotate(last=Max("lessons__date", filter=~Q(lessons__status=Lesson.Status.CANCELLED)))
+        .filter(Q(status=Offering.Status.FINISHED) | Q(last__lt=today))
         .distinct()
     )
+
+
+def unrated_children(user, offering_id: int):
+    """The parent's children who took the course and have not rated it (one rating per
+    child and course)."""
+    return (
+        Child.objects.filter(
+            parents__user=user,
+            enrolments__offering_id=offering_id,
+            enrolments__status__in=TOOK,
+        )
+        .exclude(as_ratings__offering_id=offering_id)
+        .distinct()
+        .order_by("name", "pk")
+    )
+
+
+def ratable_offerings(user, today: dt.date):
+    """Ended courses with a child of the parent who has not rated them yet."""
+    unrated = Enrolment.objects.filter(
+        offering=OuterRef("pk"), child__parents__user=user, status__in=TOOK
+    ).exclude(child__as_ratings__offering=OuterRef("pk"))
+    return ended_offerings(user, today).filter(Exists(unrated))
 
 
 def survey_terms(user, today: dt.date) -> set:
@@ -26,7 +52,7 @@ def survey_terms(user, today: dt.date) -> set:
     plans = (
         SchoolPlan.objects.filter(
             offerings__enrolments__child__parents__user=user,
-            offerings__enrolments__status=Enrolment.Status.ENROLLED,
+            offerings__enrolments__status__in=TOOK,
             term__start__lte=today,
         )
         .select_related("school", "term")
@@ -51,7 +77,7 @@ def school_rates(term_start: dt.date, term_end: dt.date, district=None):
         .values_list("school_id").annotate(n=Count("pk"))
     )  # fmt: skip
     taking = dict(
-        Enrolment.objects.filter(status=Enrolment.Status.ENROLLED, offering__school__in=schools)
+        Enrolment.objects.filter(status__in=TOOK, offering__school__in=schools)
         .order_by()
         .filter(**in_term)
         .values_list("offering__school_id")

@@ -17,7 +17,10 @@ def lessons_extend(today: str | None = None) -> int:
     today = dt.date.fromisoformat(today) if today else timezone.localdate()
     created = 0
     offerings = Offering.objects.filter(
-        status=Offering.Status.PUBLISHED, plan__term__end__gte=today
+        status=Offering.Status.PUBLISHED,
+        plan__term__end__gte=today,
+        plan__term__status="active",
+        plan__status="in_effect",
     ).select_related("plan__term", "school__district")
     for offering in offerings:
         created += lessons_generate(offering)[0]
@@ -49,3 +52,12 @@ def bills_remind(today: str | None = None) -> int:
         )
         told += 1
     return told
+
+
+@shared_task(name="afterschool.offerings.finish", acks_late=True)
+def offerings_finish(today: str | None = None) -> int:
+    """Nightly: courses whose last lesson was yesterday or before are finished (their places
+    "已结课", ratings open); a second run finishes nothing twice."""
+    from afterschool.course_life import offerings_finish as finish
+
+    return finish(dt.date.fromisoformat(today) if today else None)

@@ -1,5 +1,7 @@
 """Parents' course menu and enrolments; school staff's list of courses."""
 
+import datetime as dt
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,43 +12,64 @@ from django.views.decorators.http import require_POST
 
 from afterschool import enrolment as svc
 from afterschool import operations
-from afterschool.models import Enrolment, Offering, PlanItem, Room, SchoolPlan
+from afterschool.models import Enrolment, Lesson, Offering, PlanItem, Room, SchoolPlan
 from portal.access import get_scoped_or_404, scope
-from portal.models import SchoolStaff
+from portal.models import SchoolPeriod, SchoolStaff
 from portal.permissions import PARENT, SCHOOL, kind_required
 
 
 @kind_required(PARENT)
 def menu(request):
     """Each child's courses: enrolled, waiting, or why not (the same reason an attempt would
-    give), read for all rows at once."""
+    give), read for all rows at once. Courses of a term no longer active leave the menu;
+    the children's past and ended courses are listed under "历史课程"."""
     children = list(
         scope(request.user.parent.children.select_related("school_class", "school"),
               request.user)
     )  # fmt: skip
     school_ids = {c.school_id for c in children}
     offerings = list(
-        Offering.objects.filter(school_id__in=school_ids, status=Offering.Status.PUBLISHED)
-        .select_related("teacher", "contract__provider", "room")
+        Offering.objects.filter(
+            school_id__in=school_ids,
+            status=Offering.Status.PUBLISHED,
+            plan__term__status=SchoolPeriod.Status.ACTIVE,
+        )
+        .select_related("teacher", "contract__provider", "room", "plan__term")
         .order_by("weekday", "start", "name")
     )
-    mine = {
-        (e.offering_id, e.child_id): e
-        for e in Enrolment.objects.filter(child__in=children).exclude(
-            status=Enrolment.Status.WITHDRAWN
-        ).select_related("offering")
-    }  # fmt: skip
-    enrolled = {c.pk: [] for c in children}
-    for e in mine.values():
-        if e.status == Enrolment.Status.ENROLLED:
-            enrolled[e.child_id].append(e.offering)
+    shown = {o.pk for o in offerings}
+    mine = {}
+    history = []
+    for e in (
+        Enrolment.objects.filter(child__in=children)
+        .select_related("offering__plan__term", "child")
+        .order_by("-changed_at", "-id")
+    ):
+        live = e.status in (Enrolment.Status.ENROLLED, Enrolment.Status.WAITING)
+        if live and e.offering_id in shown:
+            mine[(e.offering_id, e.child_id)] = e
+        elif not live or e.offering_id not in shown:
+            history.append(e)
+    now = timezone.localtime()
+    term_ids = {o.plan.term_id for o in offerings}
+    busy = svc.busy_lessons([c.pk for c in children], term_ids, now.date())
+    # one read of the courses' lessons: when each starts, and those still to come
+    lessons = {pk: [] for pk in shown}
+    starts = {}
+    for offering_id, day, start, end, status in (
+        Lesson.objects.filter(offering_id__in=shown)
+        .exclude(status=Lesson.Status.CANCELLED)
+        .order_by("date", "start")
+        .values_list("offering_id", "date", "start", "end", "status")
+    ):
+        starts.setdefault(offering_id, timezone.make_aware(dt.datetime.combine(day, start)))
+        if status == Lesson.Status.SCHEDULED and day >= now.date():
+            lessons[offering_id].append((day, start, end))
     taken = dict(
         Enrolment.objects.filter(offering__in=offerings, status=Enrolment.Status.ENROLLED)
         .values_list("offering_id")
         .annotate(n=Count("pk"))
     )
-    starts = svc.first_starts(o.pk for o in offerings)
-    now = timezone.localtime()
     rows = []
     for child in children:
         for o in offerings:
@@ -57,9 +80,10 @@ def menu(request):
                 None
                 if live
                 else svc.why_not(
-                    child, o, now=now, first_start=starts.get(o.pk), enrolled=enrolled[child.pk]
+                    child, o, now=now, first_start=starts.get(o.pk), enrolled=busy[child.pk],
+                    lessons=lessons[o.pk],
                 )
-            )
+            )  # fmt: skip
             rows.append({
                 "child": child, "offering": o, "enrolment": live,
                 "left": max(0, o.capacity - taken.get(o.pk, 0)),
@@ -76,9 +100,15 @@ def menu(request):
                 if r["child"] == row["child"] and r["enrolment"] is None and r["left"]
                 and svc.why_not(row["child"], r["offering"], now=now,
                                 first_start=starts.get(r["offering"].pk),
-                                enrolled=enrolled[row["child"].pk], ignore=e.offering_id) is None
+                                enrolled=busy[row["child"].pk],
+                                lessons=lessons[r["offering"].pk],
+                                ignore=e.offering_id) is None
             ]  # fmt: skip
-    return render(request, "afterschool/menu.html", {"rows": rows, "children": children})
+    return render(
+        request,
+        "afterschool/menu.html",
+        {"rows": rows, "children": children, "history": history},
+    )
 
 
 @require_POST
@@ -90,6 +120,8 @@ def enrol(request):
             child_id=int(request.POST.get("child", 0)),
             offering_id=int(request.POST.get("offering", 0)),
         )
+    except svc.AlreadyEnrolled as exc:
+        messages.info(request, exc.messages[0])  # changes nothing
     except (ValidationError, ValueError, Offering.DoesNotExist) as exc:
         messages.error(request, getattr(exc, "messages", ["报名失败，请重试。"])[0])
     else:

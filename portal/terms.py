@@ -3,6 +3,7 @@ bureau staff; its dates are fixed once it is active or a school has filed a plan
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 
 from portal.access import BUREAU, kind_of
 from portal.audit import audit_record
@@ -10,6 +11,11 @@ from portal.locks import locked
 from portal.models import SchoolPeriod
 
 Status = SchoolPeriod.Status
+
+# Sent inside the transaction that closes a term (term=, actor=): the lines of work end what
+# lives under it (after-school: live enrolments completed, waiting places closed,
+# afterschool.course_life.on_term_closed). A receiver that raises rolls the close back.
+term_closed = Signal()
 
 
 def term_move(*, actor, term_id: int, to: str) -> SchoolPeriod:
@@ -36,6 +42,8 @@ def term_move(*, actor, term_id: int, to: str) -> SchoolPeriod:
             old={"status": current},
             new={"status": to},
         )
+        if to == Status.CLOSED:
+            term_closed.send(sender=SchoolPeriod, term=term, actor=actor)
     return term
 
 

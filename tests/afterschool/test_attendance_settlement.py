@@ -156,6 +156,7 @@ def test_lessons_follow_the_calendar_and_generate_once(world):
         kind="term",
         start=dt.date(2026, 9, 1),
         end=dt.date(2026, 10, 31),
+        status="active",  # issue 13: lessons are generated only in an active term
     )
     plan = SchoolPlan.objects.create(
         school=world.school_a,
@@ -284,6 +285,7 @@ def test_the_nightly_task_adds_the_lessons_of_a_year_entered_later(world):
         kind="term",
         start=dt.date(year - 1, 12, 1),
         end=dt.date(year, 1, 15),
+        status="active",  # issue 13: lessons are generated only in an active term
     )
     plan = SchoolPlan.objects.create(
         school=world.school_a,

@@ -55,7 +55,8 @@ def test_two_ratings_at_once_make_one(world, ended):
     made, refused = _twice(
         lambda n: lessons.rating_give(user=world.parent_a, offering_id=ended.pk, stars=n)
     )
-    assert (made, refused) == (1, ["您已评价过这门课程，每门课程只能评价一次。"])
+    # issue 13: one rating per child and course, the child named
+    assert (made, refused) == (1, ["您已评价过这门课程（甲同学），每个孩子每门课程只能评价一次。"])
     assert Rating.objects.count() == 1
     assert AuditLog.objects.filter(action="afterschool.rating.given").count() == 1
 

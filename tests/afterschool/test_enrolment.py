@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from afterschool import enrolment as svc
 from afterschool import operations
-from afterschool.models import Enrolment, Offering, SchoolPlan
+from afterschool.models import Enrolment, Lesson, Offering, SchoolPlan
 from portal.models import AuditLog
 from tests.afterschool.helpers import family, live_plan, offering
 
@@ -17,8 +17,11 @@ def test_a_parent_enrols_their_own_child(world):
     e = svc.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk)
     assert e.status == Enrolment.Status.ENROLLED
     assert AuditLog.objects.filter(action="afterschool.enrolment.enrolled").exists()
-    again = svc.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk)
-    assert again.pk == e.pk  # a second click changes nothing
+    # issue 13: a second click says "已报名" and changes nothing
+    with pytest.raises(svc.AlreadyEnrolled, match="已报名“趣味编程”") as refused:
+        svc.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=course.pk)
+    assert refused.value.enrolment.pk == e.pk
+    assert Enrolment.objects.filter(child=world.child_a).count() == 1
 
 
 def test_nobody_enrols_someone_elses_child(world):
@@ -39,6 +42,11 @@ def test_the_grade_the_school_and_the_timetable_are_checked(world):
     plan = SchoolPlan.objects.get(school=world.school_a)
     first = offering(world.school_a, name="书法", plan=plan)
     clash = offering(world.school_a, name="围棋", plan=plan, start=dt.time(16), end=dt.time(17))
+    # issue 13: a clash is judged on the real lessons, not the weekly pattern
+    monday = dt.date(2027, 1, 18)
+    for course in (first, clash):
+        Lesson.objects.create(offering=course, planned_date=monday, date=monday,
+                              start=course.start, end=course.end)  # fmt: skip
     svc.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=first.pk)
     with pytest.raises(ValidationError, match="与已报名的“书法"):
         svc.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=clash.pk)
@@ -76,9 +84,13 @@ def test_a_parent_can_only_withdraw_their_own_child(world):
 def test_publishing_needs_an_approved_plan_and_a_planned_day(world):
     draft_plan = live_plan(world.school_a, status=SchoolPlan.Status.SUBMITTED)
     course = offering(world.school_a, plan=draft_plan, status=Offering.Status.DRAFT)
-    with pytest.raises(ValidationError, match="尚未批准"):
+    with pytest.raises(ValidationError, match="尚未实施"):
         operations.offering_publish(user=world.principal_a, offering_id=course.pk)
     draft_plan.status = SchoolPlan.Status.APPROVED
+    draft_plan.save()
+    with pytest.raises(ValidationError, match="已批准，尚未实施"):  # issue 13: in effect only
+        operations.offering_publish(user=world.principal_a, offering_id=course.pk)
+    draft_plan.status = SchoolPlan.Status.IN_EFFECT
     draft_plan.save()
     saturday = offering(world.school_a, plan=draft_plan, weekday=5, status="draft")
     with pytest.raises(ValidationError, match="没有安排周六"):

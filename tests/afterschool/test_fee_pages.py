@@ -124,7 +124,9 @@ def test_the_bureau_reads_participation_and_satisfaction_per_school(world, cours
     TermSurvey.objects.create(
         school=world.school_a, term=course.plan.term, parent=world.parent_a.parent, answer="very"
     )
-    Rating.objects.create(offering=course, parent=world.parent_a.parent, stars=4)
+    Rating.objects.create(
+        offering=course, parent=world.parent_a.parent, child=world.child_a, stars=4
+    )
     from afterschool.selectors import school_rates
 
     rows = {r["school"]: r for r in school_rates(course.plan.term.start, course.plan.term.end)}

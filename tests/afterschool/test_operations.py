@@ -453,7 +453,8 @@ def test_the_menu_my_lessons_and_course_pages_cost_the_same_queries_however_many
         for user, child in family(world.class_a, 2, prefix=f"m{n}{c.pk}_"):
             enrolment.enrol(user=user, child_id=child.pk, offering_id=c.pk, now=early(c))
     parent = client_for(world.parent_a)
-    with django_assert_num_queries(9):
+    # issue 13: +1, the children's lessons still to come (clashes judged on real lessons)
+    with django_assert_num_queries(10):
         parent.get(reverse("afterschool:menu"))
     with django_assert_num_queries(8):
         parent.get(reverse("afterschool:my_lessons"))

@@ -35,6 +35,7 @@ def term(world):
         name="2026秋季学期",
         start=dt.date(2026, 9, 1),
         end=dt.date(2027, 1, 22),
+        status="active",  # issue 13: a plan takes effect only in an active term
     )
 
 
