@@ -29,6 +29,7 @@ from homework.models import (
     Survey,
     SurveyAnswer,
 )
+from portal import params
 from portal.access import get_scoped_or_404, kind_of, scope
 from portal.models import District, School, SchoolClass
 from portal.permissions import BUREAU, PARENT, SCHOOL, is_bureau, kind_required
@@ -36,12 +37,15 @@ from portal.schoolcalendar import CalendarUnknownDay
 
 
 def _day(value: str | None) -> dt.date:
+    """A date of the URL's path (absent: today); malformed or out of range → 404."""
     if not value:
         return timezone.localdate()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise Http404 from None
+    return params.path_date(value)
+
+
+def _query_day(request, name="date") -> dt.date:
+    """A date of the query string (absent: today); malformed or out of range → 400."""
+    return params.query_date(request, name, default=timezone.localdate())
 
 
 def _errors_to_form(form, exc: ValidationError):
@@ -59,12 +63,10 @@ def _errors_to_form(form, exc: ValidationError):
 
 @kind_required(SCHOOL)
 def class_list(request):
-    day = _day(request.GET.get("date"))
+    day = _query_day(request)
     policy = HomeworkPolicy.current()
-    grade = request.GET.get("grade")
-    classes = selectors.classes_with_totals(
-        request.user, day, policy, grade=int(grade) if grade and grade.isdigit() else None
-    )
+    grade = params.query_int(request, "grade", max_value=12)
+    classes = selectors.classes_with_totals(request.user, day, policy, grade=grade)
     rows = [(c, c.total or 0, policy.limit_for(c.grade)) for c in classes]
     return render(request, "homework/class_list.html", {"rows": rows, "day": day, "grade": grade})
 
@@ -188,7 +190,7 @@ def board(request, token):
         ClassBoard.objects.select_related("school_class__school"), token=token
     )
     school_class = board.school_class
-    day = _day(request.GET.get("date"))
+    day = _query_day(request)
     policy = HomeworkPolicy.current()
     items = list(selectors.items_for(school_class, [day]))
     total = services.day_total(school_class, day, policy)
@@ -202,9 +204,7 @@ def board_week(request, token):
     board = get_object_or_404(
         ClassBoard.objects.select_related("school_class__school"), token=token
     )
-    days, rows, totals, limit = selectors.week_grid(
-        board.school_class, _day(request.GET.get("date"))
-    )
+    days, rows, totals, limit = selectors.week_grid(board.school_class, _query_day(request))
     return render(request, "homework/week.html", {
         "school_class": board.school_class, "days": days, "rows": rows, "totals": totals,
         "limit": limit, "public": True, "board": board,
@@ -240,7 +240,14 @@ def report(request):
 
 @kind_required(PARENT)
 def survey_answer(request, token):
-    survey = get_object_or_404(Survey.objects.select_related("school_class__school"), token=token)
+    # only a parent of a child in the survey's class sees it; anyone else: 404 (the link
+    # alone is no permission, and a 404 does not say the survey exists)
+    survey = get_object_or_404(
+        Survey.objects.select_related("school_class__school")
+        .filter(school_class__children__parents__user=request.user)
+        .distinct(),
+        token=token,
+    )
     form = SurveyAnswerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -347,22 +354,15 @@ def _report_context(request):
         district = school.district
     elif is_bureau(user, line="homework"):
         districts = District.objects.order_by("code")
-        district = districts.filter(pk=request.GET.get("district") or 0).first() or (
-            districts.first()
-        )
-        school_id = request.GET.get("school")
+        district_id = params.query_id(request, "district")
+        district = (district_id and districts.filter(pk=district_id).first()) or districts.first()
+        school_id = params.query_id(request, "school")
         school = (
-            School.objects.filter(pk=school_id, district=district).first()
-            if school_id and school_id.isdigit()
-            else None
+            School.objects.filter(pk=school_id, district=district).first() if school_id else None
         )
     else:
         raise PermissionDenied  # bureau staff of another line
-    month = request.GET.get("month") or timezone.localdate().strftime("%Y-%m")
-    try:
-        reports.month_bounds(month)
-    except ValueError:
-        raise Http404 from None
+    month = params.query_month(request, "month", default=timezone.localdate().strftime("%Y-%m"))
     return district, school, month
 
 
@@ -422,7 +422,7 @@ def class_daily_list(request, pk):
         SchoolClass.objects.select_related("school"), request.user, pk=pk
     )
     today = timezone.localdate()
-    start, end = request.GET.get("from"), request.GET.get("to")
+    start, end = params.query_date(request, "from"), params.query_date(request, "to")
     period = None
     if not (start and end):
         period = (
@@ -432,8 +432,6 @@ def class_daily_list(request, pk):
             .first()
         )
         start, end = (period.start, period.end) if period else (today, today)
-    else:
-        start, end = _day(start), _day(end)
     if end < start or (end - start).days > 62:
         raise Http404
     return render(request, "homework/daily_list.html", {

@@ -34,7 +34,7 @@ from institutions.escrow_models import (
     Purchase,
 )
 from institutions.models import SupervisedAccount
-from portal import ledger
+from portal import ledger, params
 from portal.permissions import bureau_required
 
 CENT = Decimal("0.01")
@@ -191,8 +191,8 @@ def index(request):
         .order_by("institution__name", "pk")
     )
     states = escrow.account_states(accounts)
-    level = request.GET.get("level", "")
-    if level in ("red", "yellow"):
+    level = params.query_choice(request, "level", ("red", "yellow"), default="")
+    if level:
         states = [s for s in states if s.level == level]
     order = {"red": 0, "yellow": 1, "": 2}
     states.sort(key=lambda s: order[s.level])

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -93,15 +94,124 @@ class SchoolStaffAdmin(AuditedAdmin):
     raw_id_fields = ["user"]
 
 
+class ParentAdminForm(forms.ModelForm):
+    """The phone number is never a field of the form (its value would be in the page): a
+    new number is typed in ``new_phone``, write-only, and the old one stays masked."""
+
+    new_phone = forms.CharField(
+        label=_("新手机号"),
+        required=False,
+        max_length=11,
+        validators=Parent._meta.get_field("phone").validators,
+        help_text=_("留空则不修改。原号码不在此显示；需要时请用“显示完整号码”（记入审计）。"),
+    )
+
+    class Meta:
+        model = Parent
+        fields = ["user", "name"]
+
+    def clean_new_phone(self):
+        phone = (self.cleaned_data.get("new_phone") or "").strip()
+        if not phone and self.instance.pk is None:
+            raise forms.ValidationError(_("请填写家长的手机号。"))
+        return phone
+
+
 @admin.register(Parent)
 class ParentAdmin(AuditedAdmin):
+    """Phones masked in the list and the change page (portal.privacy). Staff holding
+    portal.view_parent_phone see a full number by a deliberate "show" (a link on the change
+    page, or the list's action), audited before it is shown; searching by phone is not
+    offered (it would reveal a number a digit at a time)."""
+
+    form = ParentAdminForm
     list_display = ["name", "masked_phone", "user"]
     search_fields = ["name", "user__username"]
     raw_id_fields = ["user"]
+    actions = ["show_phones"]
 
     @admin.display(description=_("手机号"))
     def masked_phone(self, obj):
         return obj.masked_phone
+
+    @admin.display(description=_("手机号"))
+    def phone_with_show(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        url = reverse("admin:portal_parent_phone", args=[obj.pk])
+        return format_html('{} <a href="{}">{}</a>', obj.masked_phone, url, _("显示完整号码"))
+
+    def get_fields(self, request, obj=None):
+        return ["user", "name", *self.get_readonly_fields(request, obj), "new_phone"]
+
+    def get_readonly_fields(self, request, obj=None):
+        from portal.privacy import may_see_phone
+
+        if obj is None:
+            return []
+        return ["phone_with_show" if may_see_phone(request.user) else "masked_phone"]
+
+    def save_model(self, request, obj, form, change):
+        fields = [f for f in form.changed_data if f != "new_phone"]
+        if form.cleaned_data.get("new_phone"):
+            obj.phone = form.cleaned_data["new_phone"]
+            fields.append("phone")
+        save_audited(actor=request.user, obj=obj, fields=fields, created=not change)
+
+    def has_view_phone_permission(self, request):
+        from portal.privacy import may_see_phone
+
+        return may_see_phone(request.user)
+
+    @admin.action(description=_("显示所选家长的完整手机号（记入审计）"), permissions=["view_phone"])
+    def show_phones(self, request, queryset):
+        from portal.privacy import parent_phones_show
+
+        rows = parent_phones_show(
+            actor=request.user, parent_ids=queryset.values_list("pk", flat=True)
+        )
+        return self._phones_page(request, rows)
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path(
+                "<int:object_id>/phone/",
+                self.admin_site.admin_view(self.phone_view),
+                name="portal_parent_phone",
+            ),
+            *super().get_urls(),
+        ]
+
+    def phone_view(self, request, object_id):
+        """GET: the masked number and a button; POST: audit, then the full number (in the
+        response only: no redirect carries it, nothing caches it)."""
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import get_object_or_404
+
+        from portal.privacy import may_see_phone, parent_phones_show
+
+        parent = get_object_or_404(Parent, pk=object_id)
+        if not (self.has_view_permission(request, parent) and may_see_phone(request.user)):
+            raise PermissionDenied
+        if request.method == "POST":
+            return self._phones_page(
+                request, parent_phones_show(actor=request.user, parent_ids=[parent.pk])
+            )
+        return self._phones_page(request, [(parent, None)])
+
+    def _phones_page(self, request, rows):
+        from django.template.response import TemplateResponse
+        from django.utils.cache import add_never_cache_headers
+
+        response = TemplateResponse(request, "admin/portal/parent/phone.html", {
+            **self.admin_site.each_context(request),
+            "title": _("家长完整手机号"), "opts": self.model._meta, "rows": rows,
+        })  # fmt: skip
+        add_never_cache_headers(response)
+        return response
 
 
 @admin.register(Child)

@@ -12,9 +12,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from portal import dashboard, findings, services
+from portal import dashboard, findings, params, services
 from portal.dashboard import AGES, Filters
-from portal.models import District, Finding, School
+from portal.models import District, Finding
 from portal.permissions import bureau_required
 
 # The dashboard is for bureau staff (any line: each sees the district's figures); anonymous
@@ -31,14 +31,11 @@ LINES = {
 
 def _filters(request) -> Filters:
     districts = District.objects.order_by("code")
-    district = districts.filter(pk=request.GET.get("district") or 0).first() or districts.first()
+    district_id = params.query_id(request, "district")
+    district = (district_id and districts.filter(pk=district_id).first()) or districts.first()
     if district is None:
         raise Http404("还没有区。")
-    month = request.GET.get("month") or f"{timezone.localdate():%Y-%m}"
-    try:
-        dt.date.fromisoformat(f"{month}-01")
-    except ValueError:
-        month = f"{timezone.localdate():%Y-%m}"
+    month = params.query_month(request, "month", default=f"{timezone.localdate():%Y-%m}")
     return Filters(district=district, month=month)
 
 
@@ -61,19 +58,23 @@ def report(request, line):
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from portal.exports import xlsx_append  # names are written as text, never formulas
+
     wb = Workbook()
     wb.remove(wb.active)
     for p in dashboard.build(f, line=line):
         ws = wb.create_sheet(p.title[:28].replace("/", "、").replace("（", "(").replace("）", ")"))
-        ws.append([f"{f.district.name} {f.month} {p.title}"])
+        xlsx_append(ws, [f"{f.district.name} {f.month} {p.title}"])
         ws["A1"].font = Font(bold=True, size=13)
-        ws.append(["项目", *[f"{s.label}（{p.unit}）" if p.unit else s.label for s in p.series]])
+        xlsx_append(
+            ws, ["项目", *[f"{s.label}（{p.unit}）" if p.unit else s.label for s in p.series]]
+        )
         for i, label in enumerate(p.labels):
-            ws.append([label, *[s.bars[i].value for s in p.series]])
+            xlsx_append(ws, [label, *[s.bars[i].value for s in p.series]])
         for name, value in p.figures:
-            ws.append([name, value])
+            xlsx_append(ws, [name, value])
         if p.note:
-            ws.append([p.note])
+            xlsx_append(ws, [p.note])
         ws.column_dimensions["A"].width = 28
     if not wb.worksheets:
         wb.create_sheet("无数据")
@@ -94,15 +95,17 @@ def finding_list(request):
     g = request.GET
     qs = Finding.objects.select_related("school", "assigned_school").order_by(
         "resolved_at", "-last_seen", "rule")  # fmt: skip
-    district = District.objects.filter(pk=g.get("district") or 0).first()
+    district_id = params.query_id(request, "district")
+    district = district_id and District.objects.filter(pk=district_id).first()
     if district:
         qs = qs.filter(pk__in=dashboard.findings_in(district).values("pk"))
     if g.get("severity") in Finding.Severity.values:
         qs = qs.filter(severity=g["severity"])
     if g.get("workflow") in Finding.Workflow.values:
         qs = qs.filter(workflow=g["workflow"])
-    if g.get("rule"):
-        qs = qs.filter(rule=g["rule"])
+    rule = params.query_text(request, "rule", max_length=Finding._meta.get_field("rule").max_length)
+    if rule:
+        qs = qs.filter(rule=rule)
     today = timezone.localdate()
     age = next((a for a in AGES if a[0] == g.get("age")), None)
     if age:
@@ -110,16 +113,11 @@ def finding_list(request):
         qs = qs.filter(resolved_at__isnull=True, first_seen__lte=today - dt.timedelta(days=lo))
         if hi is not None:
             qs = qs.filter(first_seen__gte=today - dt.timedelta(days=hi))
-    on = g.get("on")
-    if on:
-        try:
-            day = dt.date.fromisoformat(on)
-        except ValueError:
-            day = None
-        if day:
-            qs = qs.filter(first_seen__lte=day).filter(
-                Q(resolved_at__isnull=True) | Q(resolved_at__date__gt=day)
-            )
+    day = params.query_date(request, "on")
+    if day:
+        qs = qs.filter(first_seen__lte=day).filter(
+            Q(resolved_at__isnull=True) | Q(resolved_at__date__gt=day)
+        )
     elif not age and g.get("all") != "1":
         qs = qs.filter(resolved_at__isnull=True)
     return render(request, "portal/dashboard_findings.html", {
@@ -167,8 +165,8 @@ def finding_handle(request, pk):
     return render(request, "portal/dashboard_finding.html", {
         "finding": finding, "steps": finding.steps.select_related("by"),
         "evidence": finding.evidence.all(),
-        "can_handle": request.user.has_perm(findings.PERM),
-        "schools": School.objects.order_by("name"), "post": request.POST,
+        "can_handle": findings.may_handle(request.user, finding),
+        "schools": findings.assignable_schools(finding), "post": request.POST,
     })  # fmt: skip
 
 

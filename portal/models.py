@@ -167,6 +167,8 @@ class Parent(models.Model):
     class Meta:
         verbose_name = _("家长")
         verbose_name_plural = _("家长")
+        # seeing a parent's full phone number (each showing audited, portal.privacy)
+        permissions = [("view_parent_phone", _("可查看家长完整手机号（记入审计）"))]
 
     def __str__(self):
         return f"{self.name}（{self.masked_phone}）"

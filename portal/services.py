@@ -11,6 +11,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from portal.audit import audit_record
+from portal.models import mask_phone
 
 
 def _action(model, verb: str) -> str:
@@ -19,12 +20,17 @@ def _action(model, verb: str) -> str:
 
 
 SECRET_FIELDS = {"password"}  # a user's password hash never goes into the audit log
+MASKED_FIELDS = {"phone"}  # a parent's phone number only masked, there too (portal.privacy)
 
 
 def _values(obj: Model, fields=None) -> dict:
     data = model_to_dict(obj)
     keys = data.keys() if fields is None else fields
-    return {k: data.get(k) for k in keys if k not in SECRET_FIELDS}
+    return {
+        k: mask_phone(data.get(k)) if k in MASKED_FIELDS else data.get(k)
+        for k in keys
+        if k not in SECRET_FIELDS
+    }
 
 
 def save_audited(*, actor, obj: Model, fields=(), created: bool | None = None) -> Model:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
+from portal.cache_redis import cache_redis_url
 from portal.env import (
     database_from_url,
     env_bool,
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # a NUL byte in the path or query string: the Chinese 400 page (portal/params.py)
+    "portal.params.RejectNulMiddleware",
     "portal.accounts.ActingUserMiddleware",  # who changed a password (audit)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -119,10 +122,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", f"redis+socket://{VAR_DIR / 'redis' / 'redis.sock'}")
 REDIS_CLIENT_URL, REDIS_BROKER_URL = redis_urls(REDIS_URL)
+# The cache (Django's and the public pages') on a Redis database apart from the broker's:
+# unset, REDIS_URL's server and the next database (portal/cache_redis.py).
+PORTAL_CACHE_REDIS_URL = cache_redis_url(REDIS_URL, env_str("PORTAL_CACHE_REDIS_URL", None))
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_CLIENT_URL,
+        "LOCATION": PORTAL_CACHE_REDIS_URL,
         "KEY_PREFIX": env_str("PORTAL_CACHE_PREFIX", "portal"),
     }
 }
@@ -130,12 +136,26 @@ CACHES = {
 # Anonymous public pages (whitelist search, institution pages, the API) are cached whole for
 # this long, invalidated by any change behind them (portal/public_cache.py); 0 turns it off.
 PORTAL_PUBLIC_CACHE_SECONDS = env_int("PORTAL_PUBLIC_CACHE_SECONDS", 300)
+# A page larger than this (pickled, bytes) is served but not cached; a search page of 20
+# institutions is about 14 KB.
+PORTAL_PUBLIC_CACHE_MAX_BYTES = env_int("PORTAL_PUBLIC_CACHE_MAX_BYTES", 64 * 1024)
 
 # --- Celery (portal/celery.py reads the CELERY_* names) --------------------------------
 CELERY_BROKER_URL = REDIS_BROKER_URL
 CELERY_RESULT_BACKEND = REDIS_BROKER_URL
 CELERY_TIMEZONE = "Asia/Shanghai"
+# Delivery, chosen for the check runs (portal/compliance.py, portal/tasks.py), whose tasks may
+# run twice but must not be lost silently:
+# - acks late: a message is acknowledged when its task has ended, so a task whose worker dies
+#   is not lost with it (every task here is idempotent: a chunk already done is skipped).
+# - reject on worker lost: with acks late, Celery would still acknowledge (lose) the message of
+#   a task whose pool process was killed (the OOM killer, SIGKILL); this puts it back instead.
+#   The check chunks retry instead, at most 3 times (retry_on_worker_lost in portal/tasks.py),
+#   so a chunk that kills its process every time cannot loop for ever.
+# - prefetch 1: a worker reserves one task per process, not four; a chunk waits in Redis for a
+#   free worker rather than in a busy worker's buffer (where it would die with that worker).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -156,6 +176,23 @@ PORTAL_CALENDAR_WARN_MONTH = env_int("PORTAL_CALENDAR_WARN_MONTH", 11)
 # One check run at a time; a run not finished after this many seconds (its worker died) is
 # marked failed by a periodic task, resolving nothing, and the next run goes ahead.
 PORTAL_CHECK_RUN_TIMEOUT = env_int("PORTAL_CHECK_RUN_TIMEOUT", 2 * 3600)
+# A chunk of a run is stopped after this many seconds (the soft limit, 60 s earlier, lets it
+# record its rule as failed, resolving nothing; the hard limit kills the process). A chunk of
+# 2,500 subjects takes seconds: 15 minutes is a hang, and 4 tries (3 retries after a lost
+# worker) stay within PORTAL_CHECK_RUN_TIMEOUT, so a run ends before the sweep takes it.
+PORTAL_CHECK_CHUNK_TIME_LIMIT = env_int("PORTAL_CHECK_CHUNK_TIME_LIMIT", 15 * 60)
+# Redis hands an unacknowledged message (its whole worker died: nobody is left to reject it)
+# to another worker after the visibility timeout. Longer than any task may run (a chunk's hard
+# limit, twice over) or wait for its countdown (the digest's retry backoff, at most 10 min),
+# or a task still running would be started twice; shorter than PORTAL_CHECK_RUN_TIMEOUT (half
+# of it), so a dead worker's chunk comes back while its run still holds the claim and the run
+# completes. One that comes back later finds its run failed by the sweep and does nothing.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int(
+        "PORTAL_BROKER_VISIBILITY_TIMEOUT",
+        max(PORTAL_CHECK_RUN_TIMEOUT // 2, 2 * PORTAL_CHECK_CHUNK_TIME_LIMIT),
+    )
+}
 
 # Online payment providers offered on the parents' bills page, first the default. "sandbox"
 # books a payment without money and exists only outside production: listing it with
@@ -164,9 +201,16 @@ PORTAL_CHECK_RUN_TIMEOUT = env_int("PORTAL_CHECK_RUN_TIMEOUT", 2 * 3600)
 PORTAL_PAYMENT_PROVIDERS = env_list(
     "PORTAL_PAYMENT_PROVIDERS", ["transfer"] if PRODUCTION else ["sandbox", "transfer"]
 )
+# The largest amount (元) one payment notice or one confirmed bank transfer may carry: a
+# notice above it (or not a positive amount with at most two decimals) is refused with a 400
+# and nothing is booked. A term's bill is a few thousand 元 at most.
+PORTAL_PAYMENT_MAX_AMOUNT = env_int("PORTAL_PAYMENT_MAX_AMOUNT", 100_000)
 
 # Evidence files answering a finding (PDF, JPG, PNG by content): at most this many bytes each.
 PORTAL_EVIDENCE_MAX_BYTES = env_int("PORTAL_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+# A note on a finding (assigning, answering, closing, sending back): at most this many
+# characters; a longer one is refused with a message, nothing stored.
+PORTAL_FINDING_NOTE_MAX_CHARS = env_int("PORTAL_FINDING_NOTE_MAX_CHARS", 2000)
 
 # --- policy numbers (defaults: the national rules; bureau staff adjust them in the admin)
 # Daily written homework done at home, minutes by grade (双减意见, 2021: grades 1-2 none,

@@ -56,6 +56,9 @@ urlpatterns = [
     path("", include(portal_patterns)),
 ]
 
+# a malformed query parameter (portal.params.BadParameter): the Chinese 400 page naming it
+handler400 = "portal.params.bad_request"
+
 admin.site.site_header = "双减工作平台 · 区教育局"
 admin.site.site_title = "双减工作平台"
 admin.site.index_title = "管理后台"

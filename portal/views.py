@@ -178,7 +178,12 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     cache.set("portal:healthz", "ok", 10)
-    return JsonResponse({"database": "ok", "redis": cache.get("portal:healthz")})
+    # the broker is a Redis apart from the cache's (portal/cache_redis.py): ask it too
+    from portal.celery import app
+
+    with app.connection_for_write() as broker:
+        broker.ensure_connection(max_retries=1)
+    return JsonResponse({"database": "ok", "redis": cache.get("portal:healthz"), "broker": "ok"})
 
 
 def csrf_failure(request, reason=""):

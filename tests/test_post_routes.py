@@ -228,6 +228,12 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    # uploads a case stores (a finding's evidence files) go to a directory of the test
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def refused_phase(key, entry, c, world, client_for):
     """The valid submission as each refused user: 403/404 (anonymous: the login page)."""
     if not entry.refused:

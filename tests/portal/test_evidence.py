@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from institutions.models import Institution
 from portal import findings
 from portal.models import AuditLog, Finding, FindingEvidence, FindingStep
 from tests.factories import UserFactory
@@ -160,10 +161,15 @@ def test_files_written_by_a_rolled_back_answer_are_removed(world, assigned, medi
 def test_staff_answer_for_an_institution_but_not_for_a_school(world, handler, media):
     today = timezone.localdate()
     f = Finding.objects.create(
-        rule="institutions.x", severity="info", subject_key="i:7", subject_repr="某机构",
+        rule="afterschool.x", severity="info", subject_key="i:7", subject_repr="某机构",
         message="m", first_seen=today, last_seen=today,
     )  # fmt: skip
-    findings.finding_assign(actor=handler, finding_id=f.pk, institution_id=7)
+    # an existing institution: portal.findings assigns to no other
+    inst = Institution.objects.create(
+        name="某机构", credit_code="91440100MAEVIDENC1", category="subject", mode="offline",
+        nature="non_profit", district=world.school_a.district,
+    )  # fmt: skip
+    findings.finding_assign(actor=handler, finding_id=f.pk, institution_id=inst.pk)
     findings.finding_answer(
         actor=handler, finding_id=f.pk, answer="机构已寄来整改报告",
         files=[upload("报告.pdf", PDF)],
@@ -196,7 +202,7 @@ def test_an_assigned_unanswered_finding_closes_only_without_answer_and_a_reason(
 def test_close_without_answer_is_only_for_an_assigned_finding(world, handler):
     today = timezone.localdate()
     f = Finding.objects.create(
-        rule="r", severity="info", subject_key="k", message="m", first_seen=today,
+        rule="afterschool.r", severity="info", subject_key="k", message="m", first_seen=today,
         last_seen=today,
     )  # fmt: skip
     with pytest.raises(ValidationError):

@@ -32,7 +32,11 @@ def test_the_admin_speaks_chinese(client):
 
 
 def test_healthz_reaches_the_database_and_redis(client):
-    assert client.get(reverse("healthz")).json() == {"database": "ok", "redis": "ok"}
+    assert client.get(reverse("healthz")).json() == {
+        "database": "ok",
+        "redis": "ok",
+        "broker": "ok",
+    }
 
 
 def test_the_api_schema_is_served(client):

@@ -593,3 +593,25 @@ def plan_review(w):
         error="必须说明原因",
         ignore=POLICY,
     )
+
+
+# --- issue 13: a course's life -----------------------------------------------------------------
+
+
+@case("afterschool:offering_detail", "cancel", refused=(*SCHOOL_REFUSED, "teacher"))
+def offering_cancel(w):
+    c = course(w)
+    enrolled(w, c)
+    return Case(
+        url=reverse("afterschool:offering_detail", args=[c.pk]),
+        user=w.principal_a,
+        valid={"action": "cancel", "reason": "授课教师离职"},
+        state=lambda: (
+            Offering.objects.values_list("status", flat=True).get(pk=c.pk),
+            sorted(Enrolment.objects.filter(offering=c).values_list("status", flat=True)),
+            sorted(Bill.objects.filter(enrolment__offering=c).values_list("status", flat=True)),
+        ),
+        audit="afterschool.offering.cancelled",
+        invalid={"action": "cancel", "reason": ""},
+        error="取消课程必须说明原因",
+    )
