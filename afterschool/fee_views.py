@@ -12,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from afterschool import fees, payments
+from afterschool import fees, payments, selectors
 from afterschool.models import Bill, Payment, Settlement, Waiver
 from portal import params
-from portal.access import get_scoped_or_404, scope
+from portal.access import get_scoped_or_404
 from portal.models import Child, SchoolPeriod, SchoolStaff
 from portal.permissions import PARENT, kind_required, school_manager_required
 from portal.views import messages_from
@@ -25,12 +25,7 @@ from portal.views import messages_from
 
 @kind_required(PARENT)
 def bills(request):
-    rows = (
-        scope(Bill.objects.all(), request.user)
-        .select_related("child", "enrolment__offering")
-        .prefetch_related("payments")
-        .order_by("-period_start", "child__name", "id")
-    )
+    rows = selectors.parent_bills(request.user)
     return render(
         request,
         "afterschool/bills.html",

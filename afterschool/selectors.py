@@ -114,3 +114,35 @@ def school_rates(term_start: dt.date, term_end: dt.date, district=None):
             }
         )
     return out
+
+
+def parent_bills(user):
+    """A parent's bills with ``refunded``: what the fee ledger paid back on each (refunds of
+    untaken lessons, a cancelled course), summed in the same query."""
+    from django.db.models import DecimalField, Subquery, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    from afterschool.fee_models import Bill, FeeEntry, FeeTransaction
+    from portal.access import scope
+
+    refunded = (
+        FeeEntry.objects.filter(
+            transaction__bill_id=OuterRef("pk"),
+            transaction__kind=FeeTransaction.Kind.REFUND,
+            amount__gt=0,  # the family's side of each refund; the school's cash is negative
+        )
+        .order_by()
+        .values("transaction__bill_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    money = DecimalField(max_digits=12, decimal_places=2)
+    return (
+        scope(Bill.objects.all(), user)
+        .select_related("child", "enrolment__offering")
+        .prefetch_related("payments")
+        .annotate(
+            refunded=Coalesce(Subquery(refunded, output_field=money), Value(0), output_field=money)
+        )
+        .order_by("-period_start", "child__name", "id")
+    )

@@ -86,6 +86,14 @@ def test_cancel_before_the_first_lesson_gives_everything_back_once(
     assert Notice.objects.filter(key=f"offering:{course.pk}:cancelled").count() == 3
     # a later run of the school's refunds finds nothing more due on it
     assert fees.bill_refund_due(actor=world.principal_a, bill_id=paid.pk) == 0
+    # the parent's bills page shows the refund beside the paid bill
+    from django.test import Client
+    from django.urls import reverse
+
+    page = Client()
+    page.force_login(world.parent_a)
+    html = page.get(reverse("afterschool:bills")).content.decode()
+    assert f'data-testid="refunded-{paid.pk}">已退费 60.00 元' in html
 
 
 @pytest.mark.django_db
