@@ -16,6 +16,7 @@ from portal import params
 from portal.access import get_scoped_or_404, scope
 from portal.models import SchoolPeriod
 from portal.permissions import SCHOOL, bureau_required, kind_required, school_manager_required
+from portal.views import errors_to_form
 
 Status = SchoolPlan.Status
 
@@ -62,16 +63,6 @@ class DecisionForm(forms.Form):
     )  # fmt: skip
 
 
-def _errors_to_form(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
-
-
 def _initial(plan: SchoolPlan) -> dict:
     return {
         "term": plan.term_id, "weekdays": plan.weekdays, "start_time": plan.start_time,
@@ -104,7 +95,7 @@ def plan_new(request):
         try:
             plan = plans.plan_save(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "方案已保存为草稿，核对无误后请提交。")
             return redirect("afterschool:plan_edit", pk=plan.pk)
@@ -132,7 +123,7 @@ def plan_edit(request, pk):
             try:
                 plans.plan_save(actor=request.user, plan_id=plan.pk, **form.cleaned_data)
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.success(request, "方案已保存。")
                 return redirect("afterschool:plan_edit", pk=plan.pk)
@@ -218,7 +209,7 @@ def plan_review(request, pk):
             try:
                 service(actor=request.user, plan_id=plan.pk, **kwargs)
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.success(request, f"{plan.school.name}：{done}")
                 return redirect("afterschool:plan_review", pk=plan.pk)

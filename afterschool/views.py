@@ -16,6 +16,7 @@ from afterschool.models import Enrolment, Lesson, Offering, PlanItem, Room, Scho
 from portal.access import get_scoped_or_404, scope
 from portal.models import SchoolPeriod, SchoolStaff
 from portal.permissions import PARENT, SCHOOL, kind_required
+from portal.views import errors_to_form
 
 
 @kind_required(PARENT)
@@ -219,16 +220,6 @@ class OfferingForm(forms.ModelForm):
         return data
 
 
-def _errors_to_form(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
-
-
 @kind_required(SCHOOL)
 def offerings(request):
     staff = request.user.school_staff
@@ -237,7 +228,7 @@ def offerings(request):
         try:
             operations.offering_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "课程已保存为草稿，开放报名后家长可见。")
             return redirect("afterschool:offerings")

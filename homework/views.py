@@ -34,6 +34,7 @@ from portal.access import get_scoped_or_404, kind_of, scope
 from portal.models import District, School, SchoolClass
 from portal.permissions import BUREAU, PARENT, SCHOOL, is_bureau, kind_required
 from portal.schoolcalendar import CalendarUnknownDay
+from portal.views import errors_to_form
 
 
 def _day(value: str | None) -> dt.date:
@@ -46,16 +47,6 @@ def _day(value: str | None) -> dt.date:
 def _query_day(request, name="date") -> dt.date:
     """A date of the query string (absent: today); malformed or out of range → 400."""
     return params.query_date(request, name, default=timezone.localdate())
-
-
-def _errors_to_form(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 # --- teachers ----------------------------------------------------------------------------
@@ -84,7 +75,7 @@ def class_day(request, pk, date):
                 user=request.user, school_class_id=school_class.pk, date=day, **form.cleaned_data
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"已公示：{form.cleaned_data['subject']}")
             return redirect("homework:day", pk=school_class.pk, date=day.isoformat())
@@ -124,7 +115,7 @@ def item_edit(request, pk):
         try:
             services.homework_update(user=request.user, item_id=item.pk, **form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "已修改，原内容保留在修改记录中。")
             return redirect("homework:day", pk=item.school_class_id, date=item.date.isoformat())
@@ -230,7 +221,7 @@ def report(request):
                 minutes=form.cleaned_data["minutes"],
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "谢谢，已记录。")
             return redirect("homework:report")
@@ -253,7 +244,7 @@ def survey_answer(request, token):
         try:
             services.survey_answer(user=request.user, survey=survey, **form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             return render(request, "homework/survey_done.html", {"survey": survey})
     return render(request, "homework/survey_answer.html", {"survey": survey, "form": form})
@@ -273,7 +264,7 @@ def surveys(request):
                 user=request.user, school_class_id=data.pop("school_class").pk, **data
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             return redirect("homework:survey_results", pk=survey.pk)
     listing = scope(Survey.objects.select_related("school_class"), request.user).order_by("-start")
@@ -312,7 +303,7 @@ def inspections(request):
                 issues=data["issues"],
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "已记录本次自查。")
             return redirect("homework:inspections")

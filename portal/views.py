@@ -13,6 +13,18 @@ from portal.models import Child, SchoolClass
 from portal.permissions import is_school_manager, kind_required
 
 
+def errors_to_form(form, exc):
+    """A service's ValidationError onto the form that sent it, each message on its field
+    (a field the form lacks: on the form), so the page shows it beside what was typed."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
 def messages_from(request, exc):
     """Each message of a refused action as an error message on the next page."""
     from django.contrib import messages
