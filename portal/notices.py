@@ -35,23 +35,14 @@ def notify(users, *, key: str, message: str, url: str = ""):
 
 
 def line_staff(line: str) -> list[int]:
-    """The ids of the active members of the staff groups of ``line`` (an app label such as
-    "afterschool": the group 课后服务 of portal.setup.STAFF_GROUPS); none for a line without
-    a group (the shared core, "portal")."""
-    from django.contrib.auth import get_user_model
+    """The ids of the bureau staff of ``line`` (portal.permissions.bureau_of_line, the one
+    definition); none for a rule of no known line, nor for the shared core "portal", whose
+    permissions every line holds, so that its findings are not told to all the staff."""
+    from portal.permissions import LINES, bureau_of_line
 
-    from portal.setup import STAFF_GROUPS
-
-    groups = [name for name, labels in STAFF_GROUPS.items() if line in labels]
-    if not groups:
+    if line == "portal" or line not in LINES:
         return []
-    return list(
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=groups)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+    return list(bureau_of_line(line).order_by("pk").values_list("pk", flat=True))
 
 
 def digest_for(user_id: int) -> int:

@@ -25,6 +25,7 @@ __all__ = [
     "LINES",
     "PARENT",
     "SCHOOL",
+    "bureau_of_line",
     "bureau_required",
     "is_bureau",
     "is_school_manager",
@@ -49,6 +50,25 @@ def is_bureau(user, line: str | None = None, perm: str | None = None) -> bool:
         if not user.has_module_perms(line):
             return False
     return perm is None or user.has_perm(perm)
+
+
+def bureau_of_line(line: str):
+    """The users for whom ``is_bureau(user, line)`` holds, as a queryset: active staff with
+    some permission of the line's app (through a group or their own), and superusers."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    if line not in LINES:
+        raise ValueError(f"unknown line of work: {line}")
+    of_line = Q(groups__permissions__content_type__app_label=line) | Q(
+        user_permissions__content_type__app_label=line
+    )
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(is_staff=True) & of_line)
+        .distinct()
+    )
 
 
 def is_school_manager(user, school_id=None) -> bool:

@@ -22,17 +22,16 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from celery.exceptions import TimeoutError as CeleryTimeout
-from django.db import connection
 
 from portal.celery import app as celery_app
 from portal.compliance import run_checks
 from portal.models import CheckRun, Finding, SchoolStaff
 from portal.tasks import nightly_checks, sweep_check_runs
 from tests.factories import SchoolFactory, SchoolStaffFactory
+from tests.workers import worker_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_PRINCIPAL = "portal.school.no_principal"
@@ -40,18 +39,6 @@ SLOW_RULE = "tests.worker.slow"  # registered by checkrun_worker_app, in the wor
 DAY = dt.date(2026, 11, 24)
 NEXT = DAY + dt.timedelta(days=1)
 WAIT = 45  # seconds, for each step
-
-
-def _test_database_url() -> str:
-    s = connection.settings_dict
-    auth = quote(s["USER"] or "", safe="")
-    if s["PASSWORD"]:
-        auth += ":" + quote(s["PASSWORD"], safe="")
-    host = s["HOST"] or ""
-    if host.startswith("/"):  # unix socket (the embedded server)
-        return f"postgres://{auth}@/{s['NAME']}?host={host}"
-    port = f":{s['PORT']}" if s["PORT"] else ""
-    return f"postgres://{auth}@{host}{port}/{s['NAME']}"
 
 
 class Workers:
@@ -72,7 +59,7 @@ class Workers:
             cwd=ROOT,
             env={
                 **os.environ,
-                "DATABASE_URL": _test_database_url(),
+                "DATABASE_URL": worker_database_url(),
                 "PORTAL_CELERY_QUEUE": self.queue,
                 "DATABASE_CONN_MAX_AGE": "0",
                 **env,

@@ -126,3 +126,21 @@ def test_no_view_module_has_a_permission_idiom_of_its_own():
         if re.search(idiom, path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_bureau_of_line_is_the_queryset_twin_of_is_bureau(world, superuser):
+    from django.contrib.auth.models import Permission
+
+    from portal.permissions import bureau_of_line, is_bureau
+    from tests.factories import UserFactory
+
+    direct = UserFactory(username="direct_perm", is_staff=True)
+    direct.user_permissions.add(Permission.objects.get(codename="view_homeworkitem"))
+    not_staff = UserFactory(username="perm_not_staff")
+    not_staff.user_permissions.add(Permission.objects.get(codename="view_homeworkitem"))
+    users = [world.bureau, direct, not_staff, superuser, world.principal_a, world.parent_a]
+    for line in ("homework", "afterschool"):
+        expected = {u.pk for u in users if is_bureau(type(u).objects.get(pk=u.pk), line=line)}
+        assert set(bureau_of_line(line).values_list("pk", flat=True)) == expected
+    assert world.bureau.pk in set(bureau_of_line("homework").values_list("pk", flat=True))
+    assert world.bureau.pk not in set(bureau_of_line("afterschool").values_list("pk", flat=True))

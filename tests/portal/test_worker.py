@@ -6,29 +6,16 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
 from portal.celery import app as celery_app
 from portal.models import CheckRun, Finding
 from portal.tasks import nightly_checks
 from tests.factories import SchoolFactory
+from tests.workers import worker_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _test_database_url() -> str:
-    s = connection.settings_dict
-    auth = quote(s["USER"] or "", safe="")
-    if s["PASSWORD"]:
-        auth += ":" + quote(s["PASSWORD"], safe="")
-    host = s["HOST"] or ""
-    if host.startswith("/"):  # unix socket (the embedded server)
-        return f"postgres://{auth}@/{s['NAME']}?host={host}"
-    port = f":{s['PORT']}" if s["PORT"] else ""
-    return f"postgres://{auth}@{host}{port}/{s['NAME']}"
 
 
 @pytest.fixture
@@ -38,7 +25,7 @@ def worker_queue():
     celery_app.conf.task_default_queue = queue
     env = {
         **os.environ,
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": worker_database_url(),
         "PORTAL_CELERY_QUEUE": queue,
         "PORTAL_CHECK_CHUNK_SIZE": "2",
         "DATABASE_CONN_MAX_AGE": "0",
