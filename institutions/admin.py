@@ -6,6 +6,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from institutions import services, uscc
+from institutions.complaint_admin import *  # noqa: F401, F403
+from institutions.enforcement_admin import *  # noqa: F401, F403
 from institutions.escrow_admin import *  # noqa: F401, F403  (the escrow's own admin)
 from institutions.models import (
     AnnualReview,

@@ -6,7 +6,11 @@ import datetime as dt
 from dateutil.relativedelta import relativedelta
 from django.db.models import Exists, OuterRef
 
-from institutions import escrow_checks  # noqa: F401  (registers the escrow's checks)
+from institutions import (  # noqa: F401
+    complaint_checks,
+    enforcement_checks,
+    escrow_checks,  # noqa: F401  (registers the escrow's checks)
+)
 from institutions.models import AnnualReview, Course, Institution, TrainingPolicy
 from institutions.selectors import list_changed_at
 from institutions.services import _calendar_problems, _slot_problems, price_cap, record_colour

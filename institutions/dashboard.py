@@ -84,3 +84,6 @@ def escrow_warnings(f: Filters) -> Panel:
         unit="个",
         figures=[("监管账户", str(sum(levels.values())))],
     )
+
+
+from institutions import complaint_dashboard, enforcement_dashboard  # noqa: E402, F401

@@ -319,4 +319,6 @@ class CourseSlot(models.Model):
         return f"周{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
 
 
+from institutions.complaint_models import *  # noqa: E402, F401, F403
+from institutions.enforcement_models import *  # noqa: E402, F401, F403
 from institutions.escrow_models import *  # noqa: E402, F401, F403

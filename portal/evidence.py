@@ -63,12 +63,13 @@ def _display_name(upload) -> str:
     return Path(getattr(upload, "name", "") or "未命名").name[:200]
 
 
-def check_files(files) -> list[Checked]:
-    """Every file checked, or a ValidationError naming each refused file and why."""
+def check_files(files, *, what: str = "整改反馈") -> list[Checked]:
+    """Every file checked, or a ValidationError naming each refused file and why; ``what``
+    names the submission the files belong to (整改反馈, 举报, 检查记录…) in the message."""
     files = list(files or [])
     limit = settings.PORTAL_EVIDENCE_MAX_BYTES
     if len(files) > MAX_FILES:
-        raise ValidationError({"files": f"一次最多上传 {MAX_FILES} 个文件，整改反馈未提交。"})
+        raise ValidationError({"files": f"一次最多上传 {MAX_FILES} 个文件，{what}未提交。"})
     checked, errors = [], []
     for upload in files:
         name = _display_name(upload)
@@ -96,39 +97,52 @@ def check_files(files) -> list[Checked]:
         else:
             checked.append(Checked(upload, name, kind, size, digest.hexdigest()))
     if errors:
-        errors.append("整改反馈未提交，请更换文件后重新提交。")
+        errors.append(f"{what}未提交，请更换文件后重新提交。")
         raise ValidationError({"files": errors})
     return checked
 
 
 @contextmanager
-def saving():
-    """Yield a ``save(checked, *, finding, step, by)`` that writes a file and its row;
+def storing():
+    """Yield a ``write(checked) -> path`` that stores a checked file at a random path under
+    the evidence storage (for any record that keeps evidence: findings, complaints, visits);
     the files written are deleted again if the block raises (its transaction rolls back)."""
     store, written = storage(), []
 
-    def save(item: Checked, *, finding, step, by) -> FindingEvidence:
-        # 128 random bits: the path says nothing of the school, the finding or the name
+    def write(item: Checked) -> str:
+        # 128 random bits: the path says nothing of the school, the record or the name
         path = f"{timezone.now():%Y/%m}/{secrets.token_hex(16)}.{item.kind}"
         item.upload.seek(0)
         written.append(store.save(path, item.upload))
-        return FindingEvidence.objects.create(
-            finding=finding,
-            step=step,
-            name=item.name,
-            kind=item.kind,
-            size=item.size,
-            sha256=item.sha256,
-            path=written[-1],
-            by=by,
-        )
+        return written[-1]
 
     try:
-        yield save
+        yield write
     except BaseException:
         for path in written:
             store.delete(path)
         raise
+
+
+@contextmanager
+def saving():
+    """Yield a ``save(checked, *, finding, step, by)`` that writes a file and its
+    FindingEvidence row (``storing`` for the file)."""
+    with storing() as write:
+
+        def save(item: Checked, *, finding, step, by) -> FindingEvidence:
+            return FindingEvidence.objects.create(
+                finding=finding,
+                step=step,
+                name=item.name,
+                kind=item.kind,
+                size=item.size,
+                sha256=item.sha256,
+                path=write(item),
+                by=by,
+            )
+
+        yield save
 
 
 def evidence_for(user, pk: int) -> FindingEvidence | None:

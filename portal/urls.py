@@ -52,6 +52,8 @@ urlpatterns = [
     path("afterschool/", include("afterschool.urls")),
     path("institutions/", include("institutions.urls")),
     path("api/institutions/", include("institutions.api_urls")),
+    path("complaints/", include("institutions.complaint_urls")),
+    path("enforcement/", include("institutions.enforcement_urls")),
     path("", include("homework.urls")),
     path("", include(portal_patterns)),
 ]

@@ -26,6 +26,7 @@ from django.contrib.auth.models import Group
 from tests.factories import ParentFactory, UserFactory
 
 MODULES = ["cases_portal", "cases_homework", "cases_afterschool", "cases_institutions",
+           "cases_complaints", "cases_enforcement",
            "cases_cases"]  # fmt: skip
 
 

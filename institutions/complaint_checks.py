@@ -1,0 +1,2 @@
+"""Nightly checks of complaints (举报/投诉) and their handling (imported by
+institutions/checks.py)."""

@@ -1,0 +1,2 @@
+"""Nightly checks of inspections (专项整治), 约谈, sanctions and 通报 (imported by
+institutions/checks.py)."""

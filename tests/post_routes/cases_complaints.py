@@ -1,0 +1,1 @@
+"""POST cases of complaints (tests/post_routes)."""

@@ -1,0 +1,1 @@
+"""POST cases of enforcement (tests/post_routes)."""
