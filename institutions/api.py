@@ -38,7 +38,7 @@ class InstitutionSerializer(serializers.ModelSerializer):
                   "colour", "colour_label"]  # fmt: skip
 
     def get_colour_label(self, obj) -> str:
-        return colour.LABELS[obj.colour]
+        return str(colour.LABELS[obj.colour])
 
 
 class InstitutionList(generics.ListAPIView):

@@ -4,8 +4,9 @@ Never a hand-set flag: the same rules run in Python for one institution's page a
 expression for lists and search, and both read the date, so an institution whose licence
 expired this morning is not white this morning (not from the next nightly run).
   black: no licence, licence revoked or expired, or deregistered (注销)
-  grey:  licensed, but suspended by staff, fees not supervised, or annual review not passed
-         within the review period
+  grey:  licensed, but suspended by staff, fees not supervised, annual review not passed
+         within the review period, or an open 责令整改 past its deadline (the deadline day
+         itself is still within it: grey from the midnight after it, until closed)
   white: everything in order
 """
 
@@ -23,11 +24,23 @@ from django.db.models import (
     When,
 )
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from institutions.models import AnnualReview, Institution, SupervisedAccount, TrainingPolicy
+from institutions.models import (
+    AnnualReview,
+    Institution,
+    Sanction,
+    SupervisedAccount,
+    TrainingPolicy,
+)
 
 WHITE, GREY, BLACK = "white", "grey", "black"
-LABELS = {WHITE: "白名单", GREY: "灰名单", BLACK: "黑名单"}
+LABELS = {
+    WHITE: gettext_lazy("白名单"),
+    GREY: gettext_lazy("灰名单"),
+    BLACK: gettext_lazy("黑名单"),
+}
 
 
 @dataclass(frozen=True)
@@ -37,11 +50,18 @@ class Verdict:
 
     @property
     def label(self) -> str:
-        return LABELS[self.colour]
+        return str(LABELS[self.colour])
 
 
 def _review_since(today: dt.date, policy: TrainingPolicy) -> dt.date:
     return today - relativedelta(months=policy.review_valid_months)
+
+
+def overdue_rectifications(*, today: dt.date):
+    """Open 责令整改 whose deadline has passed on ``today`` (deadline < today)."""
+    return Sanction.objects.filter(
+        kind=Sanction.Kind.RECTIFY, closed_on__isnull=True, deadline__lt=today
+    )
 
 
 def verdict(
@@ -51,33 +71,42 @@ def verdict(
     policy = policy or TrainingPolicy.current()
     black, grey = [], []
     if not institution.licence_number:
-        black.append("无办学许可证")
+        black.append(_("无办学许可证"))
     elif institution.licence_revoked:
-        black.append("办学许可证已被吊销")
+        black.append(_("办学许可证已被吊销"))
     elif institution.licence_expires is None or institution.licence_expires < today:
         black.append(
-            f"办学许可证已于 {institution.licence_expires} 过期"
+            _("办学许可证已于 %(date)s 过期") % {"date": institution.licence_expires}
             if institution.licence_expires
-            else "办学许可证未登记有效期"
+            else _("办学许可证未登记有效期")
         )
     if institution.governance == Institution.Governance.DEREGISTERED:
-        black.append("已注销")
+        black.append(_("已注销"))
     if black:
         return Verdict(BLACK, black)
     if institution.suspended_reason:
-        grey.append(f"已暂停：{institution.suspended_reason}")
+        grey.append(_("已暂停：%(reason)s") % {"reason": institution.suspended_reason})
     account = SupervisedAccount.objects.filter(institution=institution, active=True).first()
     if account is None:
-        grey.append("预收费未纳入监管")
+        grey.append(_("预收费未纳入监管"))
     passed = AnnualReview.objects.filter(
         institution=institution, result=AnnualReview.Result.PASSED,
         date__gte=_review_since(today, policy),
     ).exists()  # fmt: skip
     if not passed:
-        grey.append("年检未通过或已逾期")
+        grey.append(_("年检未通过或已逾期"))
+    overdue = (
+        overdue_rectifications(today=today)
+        .filter(institution=institution)
+        .order_by("deadline")
+        .values_list("deadline", flat=True)
+        .first()
+    )
+    if overdue is not None:
+        grey.append(_("责令整改逾期未完成（整改期限 %(date)s）") % {"date": overdue})
     if grey:
         return Verdict(GREY, grey)
-    return Verdict(WHITE, ["证照有效、年检合格、预收费已纳入监管"])
+    return Verdict(WHITE, [_("证照有效、年检合格、预收费已纳入监管")])
 
 
 def colour_expression(*, today: dt.date | None = None, policy: TrainingPolicy | None = None):
@@ -91,6 +120,7 @@ def colour_expression(*, today: dt.date | None = None, policy: TrainingPolicy | 
             date__gte=_review_since(today, policy),
         )
     )  # fmt: skip
+    overdue = Exists(overdue_rectifications(today=today).filter(institution=OuterRef("pk")))
     black = (
         Q(licence_number="")
         | Q(licence_revoked=True)
@@ -100,7 +130,7 @@ def colour_expression(*, today: dt.date | None = None, policy: TrainingPolicy | 
     )
     return Case(
         When(black, then=Value(BLACK)),
-        When(~Q(suspended_reason="") | ~supervised | ~reviewed, then=Value(GREY)),
+        When(~Q(suspended_reason="") | ~supervised | ~reviewed | overdue, then=Value(GREY)),
         default=Value(WHITE),
         output_field=CharField(),
     )

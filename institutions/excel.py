@@ -580,7 +580,7 @@ def export_workbook(queryset) -> bytes:
             inst.licence_number,
             inst.licence_issued,
             inst.licence_expires,
-            colour.LABELS.get(inst.colour, inst.colour),
+            str(colour.LABELS.get(inst.colour, inst.colour)),
             labels["governance"].get(inst.governance, inst.governance),
         ]
         for c, value in enumerate(values, start=1):

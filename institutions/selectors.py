@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from institutions import colour, search
@@ -45,15 +45,26 @@ def detail(pk: int):
 
 def list_changed_at(institution: Institution, *, today: dt.date | None = None):
     """When the institution's list entry last changed: its last recorded change, or the
-    moment its licence expired if that came later (the colour changed then, whatever ran)."""
+    moment its licence expired, or an open 责令整改 ran past its deadline, if that came later
+    (the colour changed then, at midnight, whatever ran)."""
     today = today or timezone.localdate()
     last = institution.list_changes.aggregate(at=Max("changed_at"))["at"]
+    tz = timezone.get_current_timezone()
+    moments = []
     expires = institution.licence_expires
     if expires is not None and expires < today:
-        tz = timezone.get_current_timezone()
-        expired_at = dt.datetime.combine(expires + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-        if last is None or expired_at > last:
-            return expired_at
+        moments.append(expires)
+    overdue = (
+        colour.overdue_rectifications(today=today)
+        .filter(institution=institution)
+        .aggregate(first=Min("deadline"))["first"]
+    )
+    if overdue is not None:
+        moments.append(overdue)
+    for day in sorted(moments, reverse=True):
+        at = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        if last is None or at > last:
+            return at
     return last
 
 

@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
-from institutions import colour, selectors
+from institutions import colour, enforcement_selectors, selectors
 from institutions.forms import SearchForm
 from institutions.models import Institution
 from portal import params
@@ -48,6 +48,8 @@ def detail(request, pk):
         "account": account if account and account.active else None,
         "changed_at": selectors.list_changed_at(institution, today=today),
         "courses": institution.courses.all(), "today": today,
+        # 处理记录: sanctions and 通报 (no inspector, attendee or complainant)
+        "record": enforcement_selectors.institution_record(institution.pk),
     })  # fmt: skip
 
 

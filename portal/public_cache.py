@@ -5,9 +5,11 @@ Only anonymous GETs are cached, in Redis, under a key made of the view and its U
 arguments, the query parameters the page declares it reads, the language, today's date
 (colours change with the date: a licence expires at midnight) and a version number per
 namespace. Any change to the data behind a namespace bumps its version after commit (see
-the signal handlers in each app's apps.py), so a cached page is never older than the last
-committed change. PORTAL_PUBLIC_CACHE_SECONDS=0 turns it off (the test suite does, except in
-the tests of the cache itself).
+the signal handlers in each app's apps.py, and the enforcement services, which bump
+"institutions" themselves: a sanction or a 通报 changes an institution's page, and the 通报
+pages at /enforcement/notices/ are cached in the same namespace), so a cached page is never
+older than the last committed change. PORTAL_PUBLIC_CACHE_SECONDS=0 turns it off (the test
+suite does, except in the tests of the cache itself).
 
 Bounded on purpose (issue 21): anyone can send any query string, so
   * each cached view declares the query parameters it reads (``params``); every other
