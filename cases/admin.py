@@ -2,21 +2,23 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from cases import services
-from cases.forms import ImportForm
-from cases.models import Case, SourceDocument
+from cases.forms import CaseAdminForm, ImportForm
+from cases.models import THEME_LABELS, Case, SourceDocument
 from cases.services import NotACollection, decode_upload, document_import
 
 
 @admin.register(SourceDocument)
 class SourceDocumentAdmin(admin.ModelAdmin):
     list_display = ["title", "doc_number", "issuer", "date", "case_count", "imported_at"]
+    list_filter = ["date"]
     search_fields = ["title", "doc_number", "issuer"]
     readonly_fields = ["fingerprint", "imported_at", "imported_by", "preface_spans"]
     change_list_template = "admin/cases/sourcedocument/change_list.html"
 
-    @admin.display(description="案例数")
+    @admin.display(description=_("案例数"))
     def case_count(self, obj):
         return obj.cases.count()
 
@@ -56,6 +58,7 @@ class SourceDocumentAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
+                services.check_import_size(upload.size)  # before reading it into memory
                 text = decode_upload(upload.read())
                 result = document_import(text=text, filename=upload.name, actor=request.user)
             except NotACollection as exc:
@@ -64,6 +67,13 @@ class SourceDocumentAdmin(admin.ModelAdmin):
                 doc = result.document
                 if result.created:
                     messages.success(request, f"已导入《{doc.title}》，共 {result.cases} 个案例。")
+                    if result.skipped:
+                        messages.warning(
+                            request,
+                            f"{len(result.skipped)} 个案例已在案例库中（正文相同），已跳过："
+                            + "、".join(f"“{t[:40]}”" for t in result.skipped[:20])
+                            + ("等。" if len(result.skipped) > 20 else "。"),
+                        )
                 else:
                     messages.info(request, f"《{doc.title}》此前已导入，未做改动。")
                 return redirect(reverse("admin:cases_sourcedocument_change", args=[doc.pk]))
@@ -71,7 +81,7 @@ class SourceDocumentAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "form": form,
-            "title": "导入案例集",
+            "title": _("导入案例集"),
         }
         return render(request, "admin/cases/sourcedocument/import.html", context)
 
@@ -81,14 +91,14 @@ class CaseAdmin(admin.ModelAdmin):
     list_display = [
         "title",
         "status",
-        "place_display",
+        "place_column",
         "theme_list",
         "source",
         "school",
         "published_on",
         "review_link",
     ]
-    list_filter = ["status", "source", "province"]
+    list_filter = ["status", "year", "source", "province"]
     search_fields = ["title", "unit", "district"]
     list_select_related = ["source", "school"]
     readonly_fields = [
@@ -102,7 +112,8 @@ class CaseAdmin(admin.ModelAdmin):
         "status",
         "review_comment",
     ]
-    exclude = ["search_title", "search_body", "search_keywords", "search_vector", "rank_vector"]
+    exclude = ["search_title", "search_body", "search_length", "content_hash"]
+    form = CaseAdminForm
 
     # Every write goes through cases.services: the search segmentation follows the text,
     # and each change is audited.
@@ -118,11 +129,15 @@ class CaseAdmin(admin.ModelAdmin):
             actor=request.user, case_ids=list(queryset.values_list("pk", flat=True))
         )
 
-    @admin.display(description="主题")
-    def theme_list(self, obj):
-        return "、".join(obj.themes)
+    @admin.display(description=_("地区"))
+    def place_column(self, obj):
+        return obj.place_display
 
-    @admin.display(description="审核")
+    @admin.display(description=_("主题"))
+    def theme_list(self, obj):
+        return "、".join(str(THEME_LABELS.get(t, t)) for t in obj.themes)
+
+    @admin.display(description=_("审核"))
     def review_link(self, obj):
         if obj.source_id is None and obj.status != Case.Status.PUBLISHED:
             return format_html('<a href="{}">审核</a>', reverse("cases:review", args=[obj.pk]))

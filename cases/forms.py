@@ -69,3 +69,29 @@ class ImportForm(forms.Form):
         label=_("案例集文件（.txt）"),
         error_messages={"required": _("请选择要导入的文件。"), "empty": _("文件是空的。")},
     )
+
+
+class CaseAdminForm(forms.ModelForm):
+    """The admin's case form: the same text twice is refused at the field (the service
+    refuses it too; this keeps what was typed)."""
+
+    class Meta:
+        model = Case
+        fields = ["title", "province", "city", "district", "place", "unit", "themes",
+                  "theme_source", "published_on", "body"]  # fmt: skip
+
+    def clean_body(self):
+        from cases.parsing import content_hash
+
+        body = self.cleaned_data["body"]
+        other = (
+            Case.objects.filter(content_hash=content_hash(body))
+            .exclude(pk=self.instance.pk)
+            .only("title")
+            .first()
+        )
+        if other is not None:
+            raise forms.ValidationError(
+                _("案例库中已有正文相同的案例“%(title)s”。"), params={"title": other.title[:60]}
+            )
+        return body

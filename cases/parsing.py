@@ -64,6 +64,7 @@ class ParsedCase:
     raw: str  # exact slice source[start:end]
     start: int
     end: int
+    themes: tuple[str, ...] = ()  # every theme the rules find, `theme` first (infer_themes)
 
 
 @dataclass(frozen=True)
@@ -308,11 +309,86 @@ def infer_theme(text: str, heading: str = "") -> str:
     return best
 
 
+_THEMES_MAX = 4  # Case.themes holds four
+_SECOND_THEME_MIN = 4.0  # e.g. 课后服务 once and 托管 once; a single 社团 is not a theme
+
+
+def infer_themes(text: str, heading: str = "", first: str | None = None) -> list[str]:
+    """Every theme the keyword rules find in a case, best first (at most four): the theme of
+    ``infer_theme`` (or ``first``, a section heading's) leads; another theme follows when it
+    scores at least _SECOND_THEME_MIN and a quarter of the best score."""
+    lead = first or infer_theme(text, heading)
+    body = _theme_scores(text)
+    head = _theme_scores(heading)
+    total = {t: body[t] + 4 * head[t] for t in body}
+    best = max(total.values(), default=0)
+    others = sorted(
+        (t for t, v in total.items() if v >= _SECOND_THEME_MIN and v >= 0.25 * best and t != lead),
+        key=lambda t: (-total[t], THEMES.index(t)),
+    )
+    return [lead, *others][:_THEMES_MAX]
+
+
+def _section_themes(text: str) -> list[str]:
+    """All themes a section heading names (一、作业管理与课后服务 -> both)."""
+    found = [t for t in THEMES if t in text]
+    for key, theme in _SECTION_ALIASES:
+        if key in text and theme not in found and not found:
+            found.append(theme)
+    return found
+
+
 def _section_theme(text: str) -> str | None:
     for theme in THEMES:
         if theme in text:
             return theme
     return next((theme for key, theme in _SECTION_ALIASES if key in text), None)
+
+
+# --------------------------------------------------------------------------- years, identity
+
+# 2021年秋季学期, 2022 年 3 月, 二〇二三年: a year as the text writes it.
+_YEAR = re.compile(r"(?<![\d.])(20\d{2}|二〇[〇一二三四五六七八九]{2})\s*年")
+# A year that is not something that happened: a target (到2025年, 力争2025年前), the end of a
+# range (2021—2025年, 2021至2025年).
+_NOT_EVENT_BEFORE = re.compile(r"(?:到|至|力争|争取|预计|计划|—|–|-|~|～|到\s*)\s*$")
+_FIRST_YEAR = 2000
+
+
+def _year_value(s: str) -> int:
+    return int(s) if s.isdigit() else int("".join(str(_cn_int(ch)) for ch in s))
+
+
+def title_year(title: str, latest: int) -> int | None:
+    """A year named in a title (2022年…典型案例), if plausible."""
+    years = [_year_value(m.group(1)) for m in _YEAR.finditer(title or "")]
+    years = [y for y in years if _FIRST_YEAR <= y <= latest]
+    return max(years) if years else None
+
+
+def infer_year(text: str, latest: int) -> int | None:
+    """The most plausible publication year of a text that gives no date: the latest year it
+    reports something in (a collection is published after the last thing it tells:
+    "2023年春季学期…" -> 2023), leaving out targets and range ends (到2025年, 2021—2025年)
+    and years after ``latest`` (this year). None when the text names no year."""
+    years = []
+    for m in _YEAR.finditer(text or ""):
+        if _NOT_EVENT_BEFORE.search(text[max(0, m.start() - 4) : m.start()]):
+            continue
+        year = _year_value(m.group(1))
+        if _FIRST_YEAR <= year <= latest:
+            years.append(year)
+    return max(years) if years else None
+
+
+def content_hash(body: str) -> str:
+    """sha256 of a case's text with layout taken out (whitespace, punctuation, full-width
+    forms, letter case): the same case from another file or another extraction."""
+    import unicodedata
+
+    flat = unicodedata.normalize("NFKC", body or "").lower()
+    flat = "".join(ch for ch in flat if ch.isalnum())
+    return hashlib.sha256(flat.encode("utf-8")).hexdigest()
 
 
 # --------------------------------------------------------------------------- structure
@@ -637,13 +713,77 @@ def _make_case(n, cand, lines, stop, starts, source, section, doc_region) -> Par
     if not city and doc_region[1] and province in ("", doc_region[0]):
         city = doc_region[1]
     body = _clean_body([remainder, *body_lines])
-    theme = _section_theme(section) if section else None
-    source_kind = "section" if theme else "inferred"
-    theme = theme or infer_theme(body, heading)
+    named = _section_themes(section) if section else []
+    source_kind = "section" if named else "inferred"
+    theme = named[0] if named else infer_theme(body, heading)
+    themes = list(dict.fromkeys([*named, *infer_themes(body, heading, first=theme)]))
     return ParsedCase(
         n, heading, _squash(title), place, province, city, district, unit, theme, source_kind,
-        section, body, source[start:end], start, end,
+        section, body, source[start:end], start, end, tuple(themes[:_THEMES_MAX]),
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- speeches
+
+# "白云区教育局局长 张三：…" / "【天河区奥体东小学 李四】…": a named speaker's turn.
+_SPEECH_LABEL = re.compile(
+    r"^(?:【([^】]{2,30})】|([^：:，,。！？!?；;“”\"【】\s][^：:，,。！？!?；;“”\"【】]{1,29})[：:])\s*\S"
+)
+_ROLE = re.compile(
+    "局长|校长|书记|主任|处长|科长|园长|院长|老师|教师|教研员|家长|学生|代表|委员|负责人|专家|教授"
+)
+_NOT_SPEAKERS = {
+    "时间", "地点", "联系人", "联系电话", "电话", "附件", "主送", "抄送", "来源", "责任编辑",
+    "注", "备注", "地址", "邮箱", "发布时间", "信息公开选项", "主题", "目标", "做法", "成效",
+}  # fmt: skip
+
+
+def _speaker_label(line: str) -> str:
+    """The speaker a line opens with, "" if it does not open with one."""
+    m = _SPEECH_LABEL.match(line.strip(_WS).translate(_FW))
+    if not m:
+        return ""
+    label = _squash(m.group(1) or m.group(2))
+    if label in _NOT_SPEAKERS or _SPEAKER.match(label + "：") or _CLOSING.match(label + "："):
+        return ""
+    looks_named = bool(re.fullmatch(f"[{_CJK}]{{2,4}}", label))  # a bare name: 张三
+    if looks_named or _ROLE.search(label) or any(_place_unit(label)[1:3]):
+        return label
+    return ""
+
+
+def _speaker_items(lines: list[str]) -> list[_Cand]:
+    """A collection of speeches (经验交流发言) without numbers: one item per named speaker.
+    Raise NotACollection, saying why, for an interview whose speakers take turns (a speaker's
+    words would not be one piece of text) or whose questions come from a host."""
+    cands, seen = [], {}
+    for i, line in enumerate(lines):
+        label = _speaker_label(line)
+        if label:
+            cands.append(_Cand(i, "speaker", len(cands) + 1, line.strip(_WS), 1.0))
+            seen.setdefault(label, []).append(i)
+    if not seen:
+        return []
+    host = [i for i, line in enumerate(lines) if _SPEAKER.match(line.strip(_WS).translate(_FW))]
+    again = [label for label, at in seen.items() if len(at) > 1]
+    if host or again:
+        who = "、".join(again[:3]) or "主持人/记者"
+        raise NotACollection(
+            f"这是按发言人轮流问答的访谈（{who}多次发言，中间夹有他人的提问），"
+            "无法把每位发言人的话拆成一个连续的案例而不丢失文字。"
+            "请把每位发言人的内容整理成一段（或给案例编号“一、”“1.”）后再导入。"
+        )
+    return cands if len(seen) >= 2 else []
+
+
+def _speaker_case(case: ParsedCase) -> ParsedCase:
+    """A speech's case: the speaker named in its title, their unit kept."""
+    from dataclasses import replace
+
+    label = _speaker_label(case.raw.split("\n", 1)[0])
+    unit = case.unit or _find_unit(label)
+    return replace(case, title=f"{label}：{case.title}" if label not in case.title else case.title,
+                   unit=unit[:200])  # fmt: skip
 
 
 def parse_collection(text: str) -> ParsedDocument:
@@ -663,6 +803,9 @@ def parse_collection(text: str) -> ParsedDocument:
         last = line if line.strip(_WS) else last
 
     items, section_lines = _choose_items(lines, _candidates(lines, prev_text))
+    speeches = len(items) < 2 and _speaker_items(lines)
+    if speeches:
+        items, section_lines = speeches, []  # one case per speaker
     if len(items) < 2:
         raise NotACollection(
             "未找到编号的案例条目：典型案例汇编应至少包含两个连续编号（如“一、”“1.”“（一）”）的案例。"
@@ -678,12 +821,13 @@ def parse_collection(text: str) -> ParsedDocument:
         section = max((i for i in section_lines if i < cand.line), default=-1)
         stop = next(b for b in bounds if b > cand.line)
         sec_text = _squash(lines[section]) if section >= 0 else ""
-        cases.append(_make_case(n, cand, lines, stop, starts, source, sec_text, doc_region))
+        case = _make_case(n, cand, lines, stop, starts, source, sec_text, doc_region)
+        cases.append(_speaker_case(case) if speeches else case)
 
     # Numbered is not yet a case collection: want a word like 案例 around the list or places and
     # schools in most headings (a notice's own 一、二、三 sections have neither).
     outside = "".join(lines[i] for i in above) + "".join(lines[closing:])
-    if not re.search("案例|典型|经验|做法|范例", outside + title) and (
+    if not re.search("案例|典型|经验|做法|范例|发言|讲话|交流", outside + title) and (
         sum(bool(c.place or c.unit) for c in cases) * 2 < len(cases)
     ):
         raise NotACollection(

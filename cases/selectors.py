@@ -6,7 +6,7 @@ from cases import search
 from cases.models import Case
 from portal.access import scope
 
-HEAVY = ["raw", "search_title", "search_body", "search_keywords", "search_vector", "rank_vector"]
+HEAVY = ["raw", "search_title", "search_body"]
 
 
 def published():
@@ -26,7 +26,7 @@ def public_search(*, q="", theme="", place="", year=None):
             | Q(place__contains=place)
         )
     if year:
-        qs = qs.filter(published_on__year=year)
+        qs = qs.filter(year=year)
     # the list never shows the raw slice nor the segmentation: leave them in the database
     qs = qs.select_related("source").defer(*HEAVY, "source__original", "source__preface")
     if q.strip():
@@ -35,7 +35,11 @@ def public_search(*, q="", theme="", place="", year=None):
 
 
 def years():
-    return [d.year for d in published().dates("published_on", "year", order="DESC")]
+    """The years the filter offers: each published case's date's, else the one its title
+    or text gives (Case.year)."""
+    return list(
+        published().exclude(year=None).order_by("-year").values_list("year", flat=True).distinct()
+    )
 
 
 def school_cases(user):

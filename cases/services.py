@@ -1,15 +1,23 @@
 """Every write of the case library: import, submission, review and publication."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from cases import search
 from cases.models import Case, SourceDocument
-from cases.parsing import NotACollection, ParsedDocument, parse_collection
+from cases.parsing import (
+    NotACollection,
+    ParsedDocument,
+    content_hash,
+    infer_year,
+    parse_collection,
+    title_year,
+)
 from portal.access import SCHOOL, kind_of
 from portal.audit import audit_record
 from portal.locks import locked
@@ -17,6 +25,7 @@ from portal.permissions import is_bureau, require
 
 __all__ = [
     "ImportResult",
+    "check_import_size",
     "NotACollection",
     "case_admin_save",
     "case_resubmit",
@@ -37,10 +46,28 @@ class ImportResult:
     document: SourceDocument
     created: bool
     cases: int
+    # titles of the cases left out because the library already had them (same text)
+    skipped: list[str] = field(default_factory=list)
+
+
+def check_import_size(size: int) -> None:
+    """Refuse a collection over PORTAL_CASES_IMPORT_MAX_BYTES, naming the limit."""
+    limit = settings.PORTAL_CASES_IMPORT_MAX_BYTES
+    if size > limit:
+        raise NotACollection(
+            f"文件大小 {_size(size)}，超过导入上限 {_size(limit)}"
+            "（设置项 PORTAL_CASES_IMPORT_MAX_BYTES），未导入任何案例。"
+            "一份典型案例汇编通常不足 100 KB：请检查文件是否把同一汇编重复粘贴了多次。"
+        )
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
 
 
 def decode_upload(data: bytes) -> str:
     """Published texts come as UTF-8 (with or without BOM) or GB18030 (older PDFs' exports)."""
+    check_import_size(len(data))
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
@@ -56,30 +83,77 @@ def _date(value: str):
         return None
 
 
+def _year(*, date, titles, text) -> tuple[int | None, str]:
+    """(year, source) of a case: its date's; else a year a title names; else the latest
+    year the text reports (cases.parsing.infer_year)."""
+    if date:
+        return date.year, Case.YearSource.DATE
+    latest = timezone.localdate().year
+    for title in titles:
+        if year := title_year(title, latest):
+            return year, Case.YearSource.TITLE
+    if year := infer_year(text, latest):
+        return year, Case.YearSource.TEXT
+    return None, ""
+
+
+def _duplicate_of(text_hash: str, exclude_pk=None) -> Case | None:
+    qs = Case.objects.filter(content_hash=text_hash)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.only("pk", "title").first()
+
+
 def document_import(*, text: str, filename: str = "", actor=None) -> ImportResult:
     """Import a published collection whole. The same text again changes nothing; a text that
-    is not a collection raises NotACollection (with a Chinese message) and imports nothing."""
+    is not a collection, or is over the size limit, raises NotACollection (with a Chinese
+    message) and imports nothing. A case the library already has (same text, another file
+    or layout) is skipped and named in the result; its text stays in the document's
+    preface, so nothing of the original is lost. A collection with nothing new is refused."""
     if getattr(actor, "is_authenticated", False):  # None: a command or the demo loader
         require(is_bureau(actor, line="cases", perm="cases.add_sourcedocument"))
+    check_import_size(len(text.encode("utf-8")))
     parsed: ParsedDocument = parse_collection(text)
     with transaction.atomic():
         existing = SourceDocument.objects.filter(fingerprint=parsed.fingerprint).first()
         if existing is not None:
             return ImportResult(existing, False, existing.cases.count())
+        hashes = [content_hash(item.body) for item in parsed.cases]
+        known = set(
+            Case.objects.filter(content_hash__in=hashes).values_list("content_hash", flat=True)
+        )
+        new, skipped, seen = [], [], set()
+        for item, text_hash in zip(parsed.cases, hashes, strict=True):
+            if text_hash in known or text_hash in seen:
+                skipped.append(item)
+            else:
+                new.append((item, text_hash))
+                seen.add(text_hash)
+        if not new:
+            raise NotACollection(
+                f"文件中的 {len(skipped)} 个案例都已在案例库中（正文相同），未导入："
+                + _titles(skipped)
+            )
+        date = _date(parsed.date)
+        # a skipped case's text joins the preface: the pieces still tile the original
+        spans = sorted([*map(list, parsed.preface_spans), *([c.start, c.end] for c in skipped)])
         document = SourceDocument.objects.create(
             title=parsed.title or filename or "未命名案例集",
             issuer=parsed.issuer,
             doc_number=parsed.doc_number,
-            date=_date(parsed.date),
-            preface=parsed.preface,
-            preface_spans=[list(span) for span in parsed.preface_spans],
+            date=date,
+            preface="".join(parsed.source[a:b] for a, b in spans),
+            preface_spans=spans,
             original=parsed.source,
             fingerprint=parsed.fingerprint,
             filename=filename[:255],
             imported_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         cases = []
-        for item in parsed.cases:
+        for item, text_hash in new:
+            year, year_source = _year(
+                date=date, titles=[item.title, document.title], text=parsed.source
+            )
             case = Case(
                 title=item.title[:300],
                 province=item.province,
@@ -87,7 +161,7 @@ def document_import(*, text: str, filename: str = "", actor=None) -> ImportResul
                 district=item.district,
                 place=item.place[:100],
                 unit=item.unit[:200],
-                themes=[item.theme],
+                themes=list(item.themes or [item.theme]),
                 theme_source=item.theme_source,
                 source=document,
                 position=item.number,
@@ -95,23 +169,48 @@ def document_import(*, text: str, filename: str = "", actor=None) -> ImportResul
                 end=item.end,
                 raw=item.raw,
                 body=item.body,
-                published_on=document.date,
+                published_on=date,
+                year=year,
+                year_source=year_source,
+                content_hash=text_hash,
                 status=Case.Status.PUBLISHED,
             )
             search.prepare(case)
             cases.append(case)
         Case.objects.bulk_create(cases)
-        search.refresh_vectors(Case.objects.filter(source=document))
+        search.refresh_index(Case.objects.filter(source=document))
         audit_record(
             actor=actor,
             action="cases.document.imported",
             obj=document,
-            new={"cases": len(cases), "filename": filename, "doc_number": document.doc_number},
+            new={
+                "cases": len(cases),
+                "filename": filename,
+                "doc_number": document.doc_number,
+                "skipped": [item.title for item in skipped],
+            },
         )
-    return ImportResult(document, True, len(cases))
+    return ImportResult(document, True, len(cases), [item.title for item in skipped])
+
+
+def _titles(items, limit: int = 10) -> str:
+    names = "、".join(f"“{item.title[:40]}”" for item in items[:limit])
+    return names + (f"等 {len(items)} 个" if len(items) > limit else "") + "。"
 
 
 # --- a school's submission and the bureau's review ---------------------------------------
+
+
+def _identify(case: Case) -> None:
+    """The case's text hash (refused, naming the other case, when the library has the same
+    text) and its search segmentation."""
+    case.content_hash = content_hash(case.body)
+    other = _duplicate_of(case.content_hash, exclude_pk=case.pk)
+    if other is not None:
+        raise ValidationError(
+            {"body": f"案例库中已有正文相同的案例“{other.title[:60]}”，请勿重复报送。"}
+        )
+    search.prepare(case)
 
 
 def case_submit(*, user, title: str, themes: list[str], body: str, unit: str = "") -> Case:
@@ -130,9 +229,9 @@ def case_submit(*, user, title: str, themes: list[str], body: str, unit: str = "
             submitted_by=user,
             status=Case.Status.SUBMITTED,
         )
-        search.prepare(case)
+        _identify(case)
         case.save()
-        search.refresh_vectors(Case.objects.filter(pk=case.pk))
+        search.refresh_index(Case.objects.filter(pk=case.pk))
         audit_record(
             actor=user,
             action="cases.case.submitted",
@@ -155,20 +254,21 @@ def case_resubmit(*, user, case_id: int, title: str, themes: list[str], body: st
         old = {"title": case.title, "themes": case.themes, "body": case.body}
         case.title, case.themes, case.body = title, themes, body
         case.status = Case.Status.SUBMITTED
-        search.prepare(case)
+        _identify(case)
         case.save(
             update_fields=[
                 "title",
                 "themes",
                 "body",
                 "status",
+                "content_hash",
                 "search_title",
                 "search_body",
-                "search_keywords",
+                "search_length",
                 "updated_at",
             ]
         )
-        search.refresh_vectors(Case.objects.filter(pk=case.pk))
+        search.refresh_index(Case.objects.filter(pk=case.pk))
         audit_record(
             actor=user,
             action="cases.case.resubmitted",
@@ -212,7 +312,8 @@ def case_review(*, actor, case_id: int, to: str, comment: str = "") -> Case:
             fields.append("review_comment")
         if to == Case.Status.PUBLISHED:
             case.published_on = timezone.localdate()
-            fields.append("published_on")
+            case.year, case.year_source = case.published_on.year, Case.YearSource.DATE
+            fields += ["published_on", "year", "year_source"]
         case.save(update_fields=fields)
         audit_record(
             actor=actor,
@@ -250,9 +351,12 @@ def case_admin_save(*, actor, case: Case, changed: list[str]) -> Case:
             require(before is not None)
             old = {name: before[name] for name in changed}
         if creating or SEARCHED_FIELDS & set(changed):
-            search.prepare(case)
+            _identify(case)
+        if "published_on" in changed or (creating and case.published_on):
+            year, source = _year(date=case.published_on, titles=[case.title], text=case.body)
+            case.year, case.year_source = year, source
         case.save()
-        search.refresh_vectors(Case.objects.filter(pk=case.pk))
+        search.refresh_index(Case.objects.filter(pk=case.pk))
         audit_record(
             actor=actor,
             action="cases.case.created" if creating else "cases.case.changed",

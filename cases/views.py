@@ -11,7 +11,7 @@ from cases.forms import CaseForm, ReviewForm, SearchForm
 from cases.models import Case, SourceDocument
 from portal.access import get_scoped_or_404
 from portal.permissions import SCHOOL, bureau_required, kind_required
-from portal.views import messages_from
+from portal.views import errors_to_form, messages_from
 
 PAGE_SIZE = 20
 
@@ -32,8 +32,6 @@ def case_list(request):
         {"case": case, "snippet": search.snippet(case.body, q) if q else case.body[:80]}
         for case in page.object_list
     ]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "cases/case_list.html",
@@ -43,7 +41,6 @@ def case_list(request):
             "rows": rows,
             "q": q,
             "mode": mode,
-            "querystring": query.urlencode(),
         },
     )
 
@@ -80,9 +77,13 @@ def my_cases(request):
 def case_submit(request):
     form = CaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.case_submit(user=request.user, **form.cleaned_data)
-        messages.success(request, "案例已提交，教育局审核后会在这里看到结果。")
-        return redirect("cases:mine")
+        try:
+            services.case_submit(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:  # the same text is already in the library
+            errors_to_form(form, exc)
+        else:
+            messages.success(request, "案例已提交，教育局审核后会在这里看到结果。")
+            return redirect("cases:mine")
     return render(request, "cases/case_form.html", {"form": form, "case": None})
 
 
@@ -97,8 +98,11 @@ def case_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.case_resubmit(user=request.user, case_id=case.pk, **form.cleaned_data)
-        except ValidationError as exc:  # reviewed meanwhile
-            messages_from(request, exc)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):  # the same text is already in the library
+                errors_to_form(form, exc)
+                return render(request, "cases/case_form.html", {"form": form, "case": case})
+            messages_from(request, exc)  # reviewed meanwhile
         else:
             messages.success(request, "案例已修改并重新提交。")
         return redirect("cases:mine")
@@ -131,12 +135,7 @@ def review_case(request, pk):
         try:
             services.case_review(actor=request.user, case_id=case.pk, **form.cleaned_data)
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    for error in errors:
-                        form.add_error(field, error)
-            else:
-                form.add_error(None, exc.messages[0])
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"已处理：{case.title}")
             return redirect(reverse("cases:review_list"))

@@ -13,3 +13,10 @@ from portal.deploy_checks import payment_providers_check  # noqa: E402
 _errors = payment_providers_check()
 if _errors:
     raise ImproperlyConfigured("; ".join(f"{e.id}: {e.msg}" for e in _errors))
+
+# The case search's word dictionaries (jieba's and cases/userdict.txt) load here, once per
+# gunicorn worker at boot (or once in the master under --preload), not on a visitor's first
+# search (~1-3 s). cases helper, issue 14.
+from cases.search import warm_up  # noqa: E402
+
+warm_up()

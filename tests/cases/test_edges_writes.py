@@ -85,7 +85,10 @@ def test_bureau_staff_of_another_line_cannot_edit_or_delete_a_case(world, client
 
 def test_an_admin_delete_and_bulk_delete_are_audited(world, client_for, editor, submitted):
     second = services.case_submit(
-        user=world.principal_a, title="第二个案例", themes=["作业管理"], body=BODY
+        user=world.principal_a,
+        title="第二个案例",
+        themes=["作业管理"],
+        body=BODY + "另一所学校的做法。",
     )
     c = client_for(editor)
     response = c.post(reverse("admin:cases_case_delete", args=[submitted.pk]), {"post": "yes"})

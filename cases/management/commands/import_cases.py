@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.services import NotACollection, decode_upload, document_import
+from cases.services import NotACollection, check_import_size, decode_upload, document_import
 
 
 class Command(BaseCommand):
@@ -16,6 +16,7 @@ class Command(BaseCommand):
         for name in files:
             path = Path(name)
             try:
+                check_import_size(path.stat().st_size)  # before reading it into memory
                 text = decode_upload(path.read_bytes())
                 result = document_import(text=text, filename=path.name)
             except OSError as exc:
@@ -31,6 +32,8 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{name}: 已导入《{doc.title}》{doc.doc_number}，{result.cases} 个案例"
                 )
+                for title in result.skipped:
+                    self.stdout.write(f"{name}: 已在案例库中（正文相同），跳过：{title}")
             else:
                 self.stdout.write(
                     f"{name}: 《{doc.title}》此前已导入（{result.cases} 个案例），未做改动"
