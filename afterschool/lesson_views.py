@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from afterschool import lessons as svc
@@ -34,6 +35,23 @@ from portal.permissions import PARENT, SCHOOL, bureau_required, is_school_manage
 from portal.views import messages_from
 
 
+def with_status_labels(lessons, now=None) -> list[Lesson]:
+    """Each lesson with ``status_label``, what its state means today: a lesson whose time is
+    over but whose roll was never taken is still "scheduled" in the data (the roll stays
+    open after the lesson), and read "待上课" two days later; it reads "已结束，未点名"."""
+    now = svc.local_now(now)
+    out = list(lessons)
+    for lesson in out:
+        ends_at = timezone.make_aware(dt.datetime.combine(lesson.date, lesson.end))
+        if lesson.status == Lesson.Status.SCHEDULED and now >= ends_at:
+            lesson.status_label = _("已结束，未点名")
+        elif lesson.status == Lesson.Status.SCHEDULED and now >= svc.starts_at(lesson):
+            lesson.status_label = _("上课中")
+        else:
+            lesson.status_label = lesson.get_status_display()
+    return out
+
+
 @kind_required(SCHOOL)
 def lesson_list(request):
     """Today's lessons (and the last week's) of the teacher, or of the school for 教导处."""
@@ -43,7 +61,9 @@ def lesson_list(request):
     )
     if not is_school_manager(request.user):
         lessons = lessons.filter(offering__teacher=request.user.school_staff)
-    lessons = lessons.select_related("offering").order_by("-date", "offering__start")
+    lessons = with_status_labels(
+        lessons.select_related("offering").order_by("-date", "offering__start")
+    )
     return render(request, "afterschool/lessons.html", {"lessons": lessons, "today": today})
 
 
@@ -77,6 +97,7 @@ def roll_call(request, pk):
         except ValueError:
             messages.error(request, "请检查填写的日期和时间。")
     lesson.refresh_from_db()
+    with_status_labels([lesson])
     marks = {a.child_id: a for a in lesson.attendance.all()}
     leaves = {lv.child_id: lv for lv in lesson.leaves.filter(status__in=LeaveRequest.ACTIVE)}
     typed = request.POST if request.method == "POST" else {}

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from afterschool import course_life, enrolment, operations
+from afterschool.lesson_views import with_status_labels
 from afterschool.models import ClosedDay, Enrolment, LeaveRequest, Lesson, Offering, Room
 from portal.access import get_scoped_or_404, scope
 from portal.permissions import (
@@ -82,7 +83,7 @@ def offering_detail(request, pk):
         messages.error(request, "请检查填写的内容。")
     roster = offering.enrolments.exclude(status=Enrolment.Status.WITHDRAWN).select_related(
         "child__school_class").order_by("status", "created_at", "id")  # fmt: skip
-    lessons = offering.lessons.select_related("room").order_by("date", "start")
+    lessons = with_status_labels(offering.lessons.select_related("room").order_by("date", "start"))
     return render(request, "afterschool/offering_detail.html", {
         "offering": offering, "roster": roster, "lessons": lessons, "manager": manager,
         "may_cancel": course_life.may_cancel(request.user, offering),

@@ -149,7 +149,7 @@ def withdraw(request, pk):
     enrolment = get_scoped_or_404(Enrolment.objects.all(), request.user, pk=pk)
     try:
         svc.withdraw(user=request.user, enrolment_id=enrolment.pk)
-        messages.success(request, "已退出该课程。")
+        messages.success(request, "已退课。")
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     return redirect("afterschool:menu")

@@ -384,7 +384,7 @@ def monthly_xlsx(request):
         _days, rows = reports.monthly_report(district=district, month=month, school=school)
     except CalendarUnknownDay as exc:
         return HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
-    title = f"{district.name}{school.name if school else ''} {month} 作业月报"
+    title = f"{school.name if school else district.name} {month} 作业月报"
     response = HttpResponse(
         reports.report_xlsx(rows, title=title),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

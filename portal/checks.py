@@ -23,8 +23,9 @@ def school_without_principal(for_date, schools):
         yield Found(
             subject=school,
             school=school,
-            message=f"{school.district.name}{school.name}没有启用的校长账号，"
-            "请在管理后台为学校添加校长。",
+            # the school's name only: a school's name already carries its district's
+            # ("示范区明德学校"), the district before it read "示范区示范区明德学校"
+            message=f"{school.name}没有启用的校长账号，请在管理后台为学校添加校长。",
         )
 
 

@@ -16,6 +16,7 @@ from portal import dashboard, findings, params, services
 from portal.dashboard import AGES, Filters
 from portal.models import District, Finding
 from portal.permissions import bureau_required
+from portal.templatetags.nav import strip_refused_links
 
 # The dashboard is for bureau staff (any line: each sees the district's figures); anonymous
 # users get the portal's login, everyone else the portal's 403 page (portal.permissions).
@@ -43,6 +44,9 @@ def _filters(request) -> Filters:
 def index(request):
     f = _filters(request)
     panels = dashboard.build(f)
+    # a panel of one line links into that line's pages: staff of another line see the
+    # figures without links they could not follow (issue 14)
+    strip_refused_links(request.user, panels)
     return render(request, "portal/dashboard.html", {
         "panels": panels, "charts": [p.as_chart() for p in panels], "filters": f,
         "districts": District.objects.order_by("code"), "lines": LINES,
@@ -93,8 +97,7 @@ def finding_list(request):
     """The rows behind the dashboard's findings charts: by district, severity, age, a night
     (open on that date), rule and handling."""
     g = request.GET
-    qs = Finding.objects.select_related("school", "assigned_school").order_by(
-        "resolved_at", "-last_seen", "rule")  # fmt: skip
+    qs = findings.in_reading_order(Finding.objects.select_related("school", "assigned_school"))
     district_id = params.query_id(request, "district")
     district = district_id and District.objects.filter(pk=district_id).first()
     if district:

@@ -13,7 +13,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
 
 from portal import evidence
 from portal.audit import audit_record
@@ -31,6 +31,20 @@ MAX_ID = 2**63 - 1  # a bigint primary key: anything else names no row
 def for_school(school_id: int):
     """The findings a school sees: about it, or assigned to it."""
     return Finding.objects.filter(Q(school_id=school_id) | Q(assigned_school_id=school_id))
+
+
+def in_reading_order(queryset):
+    """How finding lists read (the school's and the dashboard's pages): open ones first, the
+    newest found first, within a day the most severe first (a serious finding is not lost
+    under a day's warnings), then the latest recorded."""
+    severity_rank = Case(
+        When(severity=Finding.Severity.SERIOUS, then=0),
+        When(severity=Finding.Severity.WARNING, then=1),
+        default=2,
+    )
+    return queryset.order_by(
+        F("resolved_at").desc(nulls_first=True), "-first_seen", severity_rank, "-pk"
+    )
 
 
 def line_of(finding) -> str | None:

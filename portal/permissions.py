@@ -98,9 +98,16 @@ def _decorator(test):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
+        wrapped.portal_test = test  # what the navigation asks before it shows a link
         return wrapped
 
     return decorator
+
+
+def passes(test):
+    """Users for whom ``test(user)`` holds: a view's own rule, which the navigation asks
+    before it shows a link (``portal.templatetags.nav``)."""
+    return _decorator(test)
 
 
 def bureau_required(line: str | None = None, perm: str | None = None):

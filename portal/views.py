@@ -81,12 +81,16 @@ def school_class_detail(request, pk):
 
 @kind_required(SCHOOL)
 def school_findings(request):
+    from portal import findings
+
     show_all = request.GET.get("all") == "1"
     return render(
         request,
         "portal/school_findings.html",
         {
-            "findings": selectors.findings_for(request.user, open_only=not show_all),
+            "findings": findings.in_reading_order(
+                selectors.findings_for(request.user, open_only=not show_all)
+            ),
             "show_all": show_all,
         },
     )
