@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format browser
+.PHONY: run test lint format browser manage
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,13 @@ $(STAMP): requirements.txt pyproject.toml
 run: $(STAMP)
 	$(PY) -m portal.launcher
 
+# One management command on the servers `make run` uses, e.g.
+#   make manage ARGS="changepassword bureau_admin"
+# With DATABASE_URL / REDIS_URL unset it starts the embedded ones that are not running,
+# and stops what it started when the command ends.
+manage: $(STAMP)
+	$(PY) -m portal.launcher manage $(ARGS)
+
 # The browser tests drive Debian's chromium; `browser` installs it when it is missing and
 # we may (root with apt-get). Without it those tests are skipped, unless CI requires them.
 browser:
@@ -21,8 +28,15 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
 	  || echo "chromium is not installed: browser tests will be skipped"; }
 
+# The suite runs in PYTEST_WORKERS processes (pytest-xdist), each with its own test database
+# and Redis databases (portal/testing.py); --dist worksteal hands a worker's remaining tests
+# to the other when it runs dry, so the slow browser and Celery tests spread out.
+# One file, serially:  make test PYTEST_WORKERS=0 PYTEST_ARGS=tests/portal/test_pages.py
+PYTEST_WORKERS ?= 2
+PYTEST_DIST ?= worksteal
+
 test: $(STAMP) browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

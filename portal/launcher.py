@@ -1,6 +1,12 @@
 """`make run`: the services, the schema, the demo district, then web + worker + beat.
 
     python -m portal.launcher            # what `make run` calls
+    python -m portal.launcher manage changepassword bureau_admin    # `make manage ARGS=...`
+
+`manage` runs one management command with the embedded servers that DATABASE_URL /
+REDIS_URL do not replace: it starts those not already running (a running `make run`'s are
+joined, not restarted), runs the command in the foreground (it may prompt, as
+changepassword does), then stops only what it started, and exits with the command's code.
 
 Ctrl-C (or SIGTERM) stops every child process and the embedded servers; the data stays in
 var/ for the next start.
@@ -39,6 +45,28 @@ def _wait_http(url: str, timeout: float, procs) -> bool:
             pass
         time.sleep(0.3)
     return False
+
+
+def manage(args: list[str]) -> int:
+    """`make manage ARGS="..."`: one management command on the servers `make run` uses."""
+    services = Services()
+    proc = None
+
+    # Ctrl-C at a prompt reaches the command itself (our process group): we only wait for
+    # it, then stop the servers. A handler rather than SIG_IGN, which the command would
+    # inherit. SIGTERM, sent to us alone, is passed on.
+    def on_signal(signum, frame):
+        if signum == signal.SIGTERM and proc is not None and proc.poll() is None:
+            proc.terminate()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", **services.start()}
+        proc = subprocess.Popen([PYTHON, "manage.py", *args], cwd=BASE_DIR, env=env)
+        return proc.wait()
+    finally:
+        services.stop()
 
 
 def main() -> int:
@@ -126,4 +154,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["manage"]:
+        sys.exit(manage(sys.argv[2:]))
     sys.exit(main())

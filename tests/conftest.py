@@ -82,3 +82,17 @@ def client_for(client):
 @pytest.fixture
 def superuser(db):
     return get_user_model().objects.create_superuser("root", "root@example.com", "x-Root-2026!")
+
+
+@pytest.fixture(autouse=True)
+def _test_checks_unregistered():
+    """A check a test registers for itself (portal.compliance.register) is gone after the
+    test, even when the test fails before its own clean-up: otherwise the next test on the
+    same worker, whichever it is, would run it (or fail registering its code again)."""
+    from portal import compliance
+
+    before = set(compliance._registry)
+    yield
+    for code in set(compliance._registry) - before:
+        if compliance._registry[code].func.__module__.split(".")[0] == "tests":
+            del compliance._registry[code]
