@@ -35,7 +35,7 @@ from afterschool.models import (
     TermSurvey,
     Waiver,
 )
-from portal.admin import AuditedAdmin, PolicyAdmin, ReadOnlyAdmin
+from portal.admin import AuditedAdmin, PolicyAdmin, ReadOnlyAdmin, row_number
 
 
 @admin.register(AfterschoolPolicy)
@@ -187,7 +187,7 @@ class FeeEntryInline(admin.TabularInline):
 
 @admin.register(FeeTransaction)
 class FeeTransactionAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "school", "bill", "created_at", "memo"]
+    list_display = [row_number, "kind", "school", "bill", "created_at", "memo"]
     list_filter = ["kind"]
     list_select_related = ["school", "bill"]
     inlines = [FeeEntryInline]

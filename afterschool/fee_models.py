@@ -33,7 +33,9 @@ class FeeRule(models.Model):
         LEAVE = "leave", _("退未开课和请假的课次")
         ABSENT = "absent", _("退所有未出勤的课次")
 
-    school = models.OneToOneField(School, on_delete=models.CASCADE, related_name="fee_rule")
+    school = models.OneToOneField(
+        School, verbose_name=_("学校"), on_delete=models.CASCADE, related_name="fee_rule"
+    )
     period = models.CharField(
         _("收费周期"), max_length=10, choices=Period.choices, default=Period.MONTH
     )
@@ -61,14 +63,23 @@ class Waiver(models.Model):
     """Fee relief for a pupil of a family in financial difficulty, for one term. The reason
     is seen by school staff and the bureau only."""
 
-    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="as_waivers")
-    term = models.ForeignKey(SchoolPeriod, on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(
+        Child, verbose_name=_("学生"), on_delete=models.PROTECT, related_name="as_waivers"
+    )
+    term = models.ForeignKey(
+        SchoolPeriod, verbose_name=_("学期"), on_delete=models.PROTECT, related_name="+"
+    )
     percent = models.PositiveSmallIntegerField(
         _("减免比例（%）"), default=100, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
     reason = models.CharField(_("减免原因（仅学校与教育局可见）"), max_length=200)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     SCOPE = {"school": "child__school", "parent": None}
 
@@ -107,11 +118,20 @@ class Bill(models.Model):
     }
 
     enrolment = models.ForeignKey(
-        "afterschool.Enrolment", on_delete=models.PROTECT, related_name="bills"
+        "afterschool.Enrolment",
+        verbose_name=_("报名"),
+        on_delete=models.PROTECT,
+        related_name="bills",
     )
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
-    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="as_bills")
-    term = models.ForeignKey(SchoolPeriod, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(
+        School, verbose_name=_("学校"), on_delete=models.PROTECT, related_name="+"
+    )
+    child = models.ForeignKey(
+        Child, verbose_name=_("学生"), on_delete=models.PROTECT, related_name="as_bills"
+    )
+    term = models.ForeignKey(
+        SchoolPeriod, verbose_name=_("学期"), on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField(_("收费类型"), max_length=10, choices=Kind.choices)
     period_start = models.DateField(_("计费开始"))
     period_end = models.DateField(_("计费结束"))
@@ -165,16 +185,23 @@ class Payment(models.Model):
         FAILED = "failed", _("支付失败")
         REFUNDED = "refunded", _("已退回")
 
-    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="payments")
+    bill = models.ForeignKey(
+        Bill, verbose_name=_("账单"), on_delete=models.PROTECT, related_name="payments"
+    )
     provider = models.CharField(_("支付渠道"), max_length=20)
     reference = models.CharField(_("支付单号"), max_length=40, unique=True)
     amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     paid_at = models.DateTimeField(_("到账时间"), null=True, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
     SCOPE = {"school": "bill__school", "parent": "bill__child__parents__user"}
@@ -196,13 +223,19 @@ class PaymentEvent(models.Model):
     too; a gateway's event (sandbox) is of one payment, so of one school, and a replay of it
     still meets the constraint."""
 
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
-    provider = models.CharField(max_length=20)
-    event_id = models.CharField(max_length=80)
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="events")
-    payload = models.JSONField()
-    outcome = models.CharField(max_length=40)
-    received_at = models.DateTimeField(auto_now_add=True)
+    school = models.ForeignKey(
+        School, verbose_name=_("学校"), on_delete=models.PROTECT, related_name="+"
+    )
+    provider = models.CharField(_("支付渠道"), max_length=20)
+    event_id = models.CharField(_("事件编号"), max_length=80)
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("缴费记录"), on_delete=models.PROTECT, related_name="events"
+    )
+    payload = models.JSONField(
+        _("通知原文"),
+    )
+    outcome = models.CharField(_("处理结果"), max_length=40)
+    received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("支付通知")
@@ -220,10 +253,19 @@ class PaymentEvent(models.Model):
 class Settlement(models.Model):
     """The term-end settlement of one school, posted once."""
 
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
-    term = models.ForeignKey(SchoolPeriod, on_delete=models.PROTECT, related_name="+")
-    posted_at = models.DateTimeField(auto_now_add=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(
+        School, verbose_name=_("学校"), on_delete=models.PROTECT, related_name="+"
+    )
+    term = models.ForeignKey(
+        SchoolPeriod, verbose_name=_("学期"), on_delete=models.PROTECT, related_name="+"
+    )
+    posted_at = models.DateTimeField(_("入账时间"), auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("结算人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     fees = models.DecimalField(_("实际消费的费用"), max_digits=12, decimal_places=2)
     providers = models.DecimalField(_("第三方机构结算"), max_digits=12, decimal_places=2)
     subsidies = models.DecimalField(_("教师课时补助"), max_digits=12, decimal_places=2)
@@ -254,12 +296,24 @@ class FeeTransaction(LedgerTransaction):
         CONSUME = "consume", _("结算：确认消费")
         DISTRIBUTE = "distribute", _("结算：分配")
 
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(
+        School, verbose_name=_("学校"), on_delete=models.PROTECT, related_name="+"
+    )
     bill = models.ForeignKey(
-        Bill, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+        Bill,
+        verbose_name=_("账单"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transactions",
     )
     payment = models.ForeignKey(
-        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+        Payment,
+        verbose_name=_("缴费记录"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transactions",
     )
 
     class Meta:
@@ -270,7 +324,7 @@ class FeeTransaction(LedgerTransaction):
 
 class FeeEntry(LedgerEntry):
     transaction = models.ForeignKey(
-        FeeTransaction, on_delete=models.PROTECT, related_name="entries"
+        FeeTransaction, verbose_name=_("记账"), on_delete=models.PROTECT, related_name="entries"
     )
 
     class Meta:

@@ -18,7 +18,10 @@ class Lesson(models.Model):
         CANCELLED = "cancelled", _("已取消")
 
     offering = models.ForeignKey(
-        "afterschool.Offering", on_delete=models.PROTECT, related_name="lessons"
+        "afterschool.Offering",
+        verbose_name=_("课后服务课程"),
+        on_delete=models.PROTECT,
+        related_name="lessons",
     )
     # the day the weekly pattern gave it: generation is keyed by it, so a moved lesson is
     # never generated again on its old day
@@ -27,7 +30,12 @@ class Lesson(models.Model):
     start = models.TimeField(_("开始"))
     end = models.TimeField(_("结束"))
     room = models.ForeignKey(
-        "afterschool.Room", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "afterschool.Room",
+        verbose_name=_("教室"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.SCHEDULED
@@ -38,6 +46,7 @@ class Lesson(models.Model):
     roll_submitted_at = models.DateTimeField(_("点名提交时间"), null=True, blank=True)
     roll_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("点名人"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -64,23 +73,44 @@ class LessonMove(models.Model):
     """A reschedule of one lesson, with where it was and where it went; the latest one may
     be undone (``undone_at``)."""
 
-    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="moves")
-    from_date = models.DateField()
-    from_start = models.TimeField()
-    from_end = models.TimeField()
+    lesson = models.ForeignKey(
+        Lesson, verbose_name=_("课次"), on_delete=models.PROTECT, related_name="moves"
+    )
+    from_date = models.DateField(
+        _("原日期"),
+    )
+    from_start = models.TimeField(
+        _("原开始时间"),
+    )
+    from_end = models.TimeField(
+        _("原结束时间"),
+    )
     from_room = models.ForeignKey(
-        "afterschool.Room", on_delete=models.PROTECT, null=True, related_name="+"
+        "afterschool.Room",
+        verbose_name=_("原教室"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
     )
     to_date = models.DateField(_("调到日期"))
     to_start = models.TimeField(_("开始"))
     to_end = models.TimeField(_("结束"))
     to_room = models.ForeignKey(
-        "afterschool.Room", on_delete=models.PROTECT, null=True, related_name="+"
+        "afterschool.Room",
+        verbose_name=_("新教室"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
     )
     reason = models.CharField(_("调课原因"), max_length=200)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
-    undone_at = models.DateTimeField(null=True, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("调课人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("调课时间"), auto_now_add=True)
+    undone_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("调课记录")
@@ -102,24 +132,32 @@ class LeaveRequest(models.Model):
 
     ACTIVE = [Status.REQUESTED, Status.APPROVED]
 
-    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="leaves")
-    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="as_leaves")
+    lesson = models.ForeignKey(
+        Lesson, verbose_name=_("课次"), on_delete=models.PROTECT, related_name="leaves"
+    )
+    child = models.ForeignKey(
+        Child, verbose_name=_("学生"), on_delete=models.PROTECT, related_name="as_leaves"
+    )
     reason = models.CharField(_("请假原因"), max_length=200)
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.REQUESTED
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
 
     SCOPE = {"school": "lesson__offering__school", "parent": "child__parents__user"}
 
@@ -148,12 +186,19 @@ class Attendance(models.Model):
         ABSENT = "absent", _("缺勤")
         LEAVE = "leave", _("请假")
 
-    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="attendance")
-    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="as_attendance")
+    lesson = models.ForeignKey(
+        Lesson, verbose_name=_("课次"), on_delete=models.PROTECT, related_name="attendance"
+    )
+    child = models.ForeignKey(
+        Child, verbose_name=_("学生"), on_delete=models.PROTECT, related_name="as_attendance"
+    )
     mark = models.CharField(_("出勤情况"), max_length=10, choices=Mark.choices)
     recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     SCOPE = {"school": "lesson__offering__school", "parent": "child__parents__user"}
@@ -171,12 +216,19 @@ class Attendance(models.Model):
 
 
 class AttendanceChange(models.Model):
-    attendance = models.ForeignKey(Attendance, on_delete=models.PROTECT, related_name="changes")
+    attendance = models.ForeignKey(
+        Attendance, verbose_name=_("考勤记录"), on_delete=models.PROTECT, related_name="changes"
+    )
     old = models.CharField(_("原记录"), max_length=10, choices=Attendance.Mark.choices)
     new = models.CharField(_("新记录"), max_length=10, choices=Attendance.Mark.choices)
     reason = models.CharField(_("更正原因"), max_length=200, blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("更正人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("考勤更正")
@@ -197,7 +249,10 @@ class CorrectionRequest(models.Model):
         REJECTED = "rejected", _("未批准")
 
     attendance = models.ForeignKey(
-        "afterschool.Attendance", on_delete=models.PROTECT, related_name="corrections"
+        "afterschool.Attendance",
+        verbose_name=_("考勤记录"),
+        on_delete=models.PROTECT,
+        related_name="corrections",
     )
     mark = models.CharField(_("更正为"), max_length=10, choices=Attendance.Mark.choices)
     reason = models.CharField(_("原因"), max_length=200)
@@ -205,17 +260,21 @@ class CorrectionRequest(models.Model):
         _("状态"), max_length=10, choices=Status.choices, default=Status.REQUESTED
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("考勤更正申请")
@@ -231,9 +290,14 @@ class Rating(models.Model):
     child and course (a parent of two children in it rates twice)."""
 
     offering = models.ForeignKey(
-        "afterschool.Offering", on_delete=models.PROTECT, related_name="ratings"
+        "afterschool.Offering",
+        verbose_name=_("课后服务课程"),
+        on_delete=models.PROTECT,
+        related_name="ratings",
     )
-    parent = models.ForeignKey(Parent, on_delete=models.PROTECT, related_name="+")
+    parent = models.ForeignKey(
+        Parent, verbose_name=_("家长"), on_delete=models.PROTECT, related_name="+"
+    )
     child = models.ForeignKey(
         Child, verbose_name=_("学生"), on_delete=models.PROTECT, related_name="as_ratings"
     )
@@ -241,7 +305,7 @@ class Rating(models.Model):
         _("评分"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     comment = models.CharField(_("意见"), max_length=300, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField(_("评价时间"), auto_now_add=True)
 
     SCOPE = {"school": "offering__school", "parent": "parent__user"}
 
@@ -270,12 +334,18 @@ class TermSurvey(models.Model):
 
     SATISFIED_ANSWERS = [Answer.VERY, Answer.SATISFIED]
 
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
-    term = models.ForeignKey(SchoolPeriod, on_delete=models.PROTECT, related_name="+")
-    parent = models.ForeignKey(Parent, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(
+        School, verbose_name=_("学校"), on_delete=models.PROTECT, related_name="+"
+    )
+    term = models.ForeignKey(
+        SchoolPeriod, verbose_name=_("学期"), on_delete=models.PROTECT, related_name="+"
+    )
+    parent = models.ForeignKey(
+        Parent, verbose_name=_("家长"), on_delete=models.PROTECT, related_name="+"
+    )
     answer = models.CharField(_("总体满意度"), max_length=12, choices=Answer.choices)
     suggestion = models.CharField(_("意见建议"), max_length=500, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField(_("填写时间"), auto_now_add=True)
 
     SCOPE = {"school": "school", "parent": "parent__user"}
 

@@ -40,6 +40,18 @@ class AfterschoolPolicy(Policy):
         return str(_("课后服务规定"))
 
 
+class Weekday(models.IntegerChoices):
+    """Monday is 0, as in Python's date.weekday()."""
+
+    MONDAY = 0, _("周一")
+    TUESDAY = 1, _("周二")
+    WEDNESDAY = 2, _("周三")
+    THURSDAY = 3, _("周四")
+    FRIDAY = 4, _("周五")
+    SATURDAY = 5, _("周六")
+    SUNDAY = 6, _("周日")
+
+
 class SchoolPlan(models.Model):
     """一校一案: a school's after-school plan for one term."""
 
@@ -60,13 +72,20 @@ class SchoolPlan(models.Model):
         Status.CLOSED: set(),
     }
 
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="afterschool_plans")
+    school = models.ForeignKey(
+        School, verbose_name=_("学校"), on_delete=models.PROTECT, related_name="afterschool_plans"
+    )
     term = models.ForeignKey(
-        SchoolPeriod, on_delete=models.PROTECT, related_name="+", limit_choices_to={"kind": "term"}
+        SchoolPeriod,
+        verbose_name=_("学期"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": "term"},
     )
     weekdays = ArrayField(
         models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)]),
-        verbose_name=_("服务日（0=周一）"),
+        verbose_name=_("服务日"),
+        help_text=_("0=周一，1=周二……6=周日，以逗号分隔"),
     )
     start_time = models.TimeField(_("每日开始"))
     end_time = models.TimeField(_("每日结束"))
@@ -75,7 +94,7 @@ class SchoolPlan(models.Model):
         _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
     return_reason = models.TextField(_("退回原因"), blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     SCOPE = {"school": "school", "parent": None}
 
@@ -99,7 +118,12 @@ class SchoolPlan(models.Model):
 class PlanItem(models.Model):
     """One item of a plan (托管, 作业辅导, a club) with the teachers it plans for it."""
 
-    plan = models.ForeignKey(SchoolPlan, on_delete=models.CASCADE, related_name="plan_items")
+    plan = models.ForeignKey(
+        SchoolPlan,
+        verbose_name=_("课后服务方案"),
+        on_delete=models.CASCADE,
+        related_name="plan_items",
+    )
     name = models.CharField(_("服务项目"), max_length=100)
     teachers = models.PositiveSmallIntegerField(_("计划教师人数"), default=1)
 
@@ -115,7 +139,9 @@ class PlanItem(models.Model):
 
 
 class Room(models.Model):
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="rooms")
+    school = models.ForeignKey(
+        School, verbose_name=_("学校"), on_delete=models.PROTECT, related_name="rooms"
+    )
     name = models.CharField(_("教室/场地"), max_length=50)
     capacity = models.PositiveSmallIntegerField(_("容纳人数"), validators=[MinValueValidator(1)])
 
@@ -134,11 +160,18 @@ class Room(models.Model):
 class ClosedDay(models.Model):
     """A day the school suspends its after-school service (besides the calendar's holidays)."""
 
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="closed_days")
+    school = models.ForeignKey(
+        School, verbose_name=_("学校"), on_delete=models.PROTECT, related_name="closed_days"
+    )
     date = models.DateField(_("日期"))
     reason = models.CharField(_("原因"), max_length=200)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     SCOPE = {"school": "school", "parent": None}
 
@@ -191,7 +224,9 @@ class Provider(models.Model):
 
 
 class ProviderContract(models.Model):
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="contracts")
+    provider = models.ForeignKey(
+        Provider, verbose_name=_("第三方机构"), on_delete=models.CASCADE, related_name="contracts"
+    )
     items = models.CharField(_("服务项目"), max_length=300)
     price_per_lesson = models.DecimalField(_("课时单价（元）"), max_digits=8, decimal_places=2)
     outside_price = models.DecimalField(_("校外同类课时价（元）"), max_digits=8, decimal_places=2)
@@ -217,7 +252,9 @@ class ProviderContract(models.Model):
 
 
 class ProviderReview(models.Model):
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="reviews")
+    provider = models.ForeignKey(
+        Provider, verbose_name=_("第三方机构"), on_delete=models.CASCADE, related_name="reviews"
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     passed = models.BooleanField(_("合格"))
     date = models.DateField(_("日期"))
@@ -251,8 +288,15 @@ class Offering(models.Model):
 
     # a course's life: draft -> published -> (cancelled | finished) (afterschool.course_life)
 
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="offerings")
-    plan = models.ForeignKey(SchoolPlan, on_delete=models.PROTECT, related_name="offerings")
+    school = models.ForeignKey(
+        School, verbose_name=_("学校"), on_delete=models.PROTECT, related_name="offerings"
+    )
+    plan = models.ForeignKey(
+        SchoolPlan,
+        verbose_name=_("课后服务方案"),
+        on_delete=models.PROTECT,
+        related_name="offerings",
+    )
     name = models.CharField(_("课程名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     contract = models.ForeignKey(
@@ -278,7 +322,7 @@ class Offering(models.Model):
     )
     capacity = models.PositiveSmallIntegerField(_("名额"), validators=[MinValueValidator(1)])
     weekday = models.PositiveSmallIntegerField(
-        _("星期（0=周一）"), validators=[MaxValueValidator(6)]
+        _("星期"), choices=Weekday.choices, validators=[MaxValueValidator(6)]
     )
     start = models.TimeField(_("开始"))
     end = models.TimeField(_("结束"))
@@ -326,15 +370,27 @@ class Enrolment(models.Model):
     class Status(models.TextChoices):
         ENROLLED = "enrolled", _("已报名")
         WAITING = "waiting", _("候补中")
-        WITHDRAWN = "withdrawn", _("已退出")
+        WITHDRAWN = "withdrawn", _("已退课")
         COMPLETED = "completed", _("已结课")  # the course finished, or its term closed
 
-    offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="enrolments")
-    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="enrolments")
+    offering = models.ForeignKey(
+        Offering,
+        verbose_name=_("课后服务课程"),
+        on_delete=models.PROTECT,
+        related_name="enrolments",
+    )
+    child = models.ForeignKey(
+        Child, verbose_name=_("学生"), on_delete=models.PROTECT, related_name="enrolments"
+    )
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    changed_at = models.DateTimeField(auto_now=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    changed_at = models.DateTimeField(_("变更时间"), auto_now=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     SCOPE = {"school": "offering__school", "parent": "child__parents__user"}
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class HomeworkConfig(AppConfig):
     name = "homework"
-    verbose_name = _("作业管理")
+    verbose_name = _("作业")
 
     def ready(self):
         post_migrate.connect(_snapshot_schedule, sender=self)

@@ -109,11 +109,19 @@ class HomeworkItem(models.Model):
 class HomeworkRevision(models.Model):
     """What an item was before each change after publication: kept forever."""
 
-    item = models.ForeignKey(HomeworkItem, on_delete=models.CASCADE, related_name="revisions")
-    changed_by = models.ForeignKey(SchoolStaff, on_delete=models.PROTECT, related_name="+")
-    changed_at = models.DateTimeField(auto_now_add=True)
-    before = models.JSONField()
-    after = models.JSONField()
+    item = models.ForeignKey(
+        HomeworkItem, verbose_name=_("作业"), on_delete=models.CASCADE, related_name="revisions"
+    )
+    changed_by = models.ForeignKey(
+        SchoolStaff, verbose_name=_("修改人"), on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("变更时间"), auto_now_add=True)
+    before = models.JSONField(
+        _("修改前"),
+    )
+    after = models.JSONField(
+        _("修改后"),
+    )
 
     class Meta:
         verbose_name = _("作业修改记录")
@@ -132,9 +140,9 @@ class ClassBoard(models.Model):
     """The public link of a class's homework board (printed as a QR code in the classroom)."""
 
     school_class = models.OneToOneField(
-        SchoolClass, on_delete=models.CASCADE, related_name="homework_board"
+        SchoolClass, verbose_name=_("班级"), on_delete=models.CASCADE, related_name="homework_board"
     )
-    token = models.CharField(max_length=20, unique=True, default=_board_token)
+    token = models.CharField(_("访问令牌"), max_length=20, unique=True, default=_board_token)
 
     class Meta:
         verbose_name = _("班级作业公示牌")
@@ -147,16 +155,23 @@ class ClassBoard(models.Model):
 class ParentReport(models.Model):
     """A parent's report of the minutes their child really spent on a day."""
 
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="homework_reports")
+    child = models.ForeignKey(
+        Child, verbose_name=_("学生"), on_delete=models.CASCADE, related_name="homework_reports"
+    )
     school_class = models.ForeignKey(
-        SchoolClass, on_delete=models.CASCADE, related_name="homework_reports"
+        SchoolClass,
+        verbose_name=_("班级"),
+        on_delete=models.CASCADE,
+        related_name="homework_reports",
     )
     date = models.DateField(_("日期"))
     minutes = models.PositiveSmallIntegerField(
         _("实际用时（分钟）"), validators=[MaxValueValidator(600)]
     )
-    reported_by = models.ForeignKey(Parent, on_delete=models.CASCADE, related_name="+")
-    reported_at = models.DateTimeField(auto_now=True)
+    reported_by = models.ForeignKey(
+        Parent, verbose_name=_("填报人"), on_delete=models.CASCADE, related_name="+"
+    )
+    reported_at = models.DateTimeField(_("填报时间"), auto_now=True)
 
     SCOPE = {"school": "school_class__school", "parent": "child__parents__user"}
 
@@ -175,12 +190,16 @@ class ParentReport(models.Model):
 class Survey(models.Model):
     """An anonymous survey of a class's homework load (作业量民意调查) for a period."""
 
-    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="+")
+    school_class = models.ForeignKey(
+        SchoolClass, verbose_name=_("班级"), on_delete=models.CASCADE, related_name="+"
+    )
     title = models.CharField(_("标题"), max_length=100)
     start = models.DateField(_("开始"))
     end = models.DateField(_("结束"))
-    token = models.CharField(max_length=20, unique=True, default=_board_token)
-    created_by = models.ForeignKey(SchoolStaff, on_delete=models.PROTECT, related_name="+")
+    token = models.CharField(_("访问令牌"), max_length=20, unique=True, default=_board_token)
+    created_by = models.ForeignKey(
+        SchoolStaff, verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
+    )
 
     SCOPE = {"school": "school_class__school", "parent": None}
 
@@ -195,10 +214,16 @@ class Survey(models.Model):
 class SurveyBallot(models.Model):
     """That a parent has answered, and nothing of what: kept apart from the answers."""
 
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
-    parent = models.ForeignKey(Parent, on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(
+        Survey, verbose_name=_("问卷"), on_delete=models.CASCADE, related_name="+"
+    )
+    parent = models.ForeignKey(
+        Parent, verbose_name=_("家长"), on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
+        verbose_name = _("问卷答卷登记")
+        verbose_name_plural = _("问卷答卷登记")
         constraints = [
             models.UniqueConstraint(fields=["survey", "parent"], name="hw_one_ballot_per_parent")
         ]
@@ -213,7 +238,9 @@ class SurveyAnswer(models.Model):
         RIGHT = "right", _("适中")
         TOO_LITTLE = "too_little", _("偏少")
 
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="answers")
+    survey = models.ForeignKey(
+        Survey, verbose_name=_("问卷"), on_delete=models.CASCADE, related_name="answers"
+    )
     load = models.CharField(_("作业量"), max_length=12, choices=Load.choices)
     typical_minutes = models.PositiveSmallIntegerField(
         _("孩子每天完成书面作业大约用时（分钟）"), validators=[MaxValueValidator(600)]
@@ -235,13 +262,18 @@ class Inspection(models.Model):
         CENTRE = "centre", _("教育指导中心")
         SCHOOL = "school", _("学校自查")
 
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="inspections")
+    school = models.ForeignKey(
+        School, verbose_name=_("学校"), on_delete=models.PROTECT, related_name="inspections"
+    )
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
     date = models.DateField(_("日期"))
     classes = models.ManyToManyField(SchoolClass, verbose_name=_("抽查班级"), blank=True)
     summary = models.TextField(_("检查情况"), blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     SCOPE = {"school": "school", "parent": None}
@@ -258,7 +290,9 @@ class Inspection(models.Model):
 class InspectionIssue(models.Model):
     """A problem an inspection found, followed up until closed."""
 
-    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="issues")
+    inspection = models.ForeignKey(
+        Inspection, verbose_name=_("督查"), on_delete=models.CASCADE, related_name="issues"
+    )
     description = models.TextField(_("问题"))
     follow_up = models.TextField(_("整改情况"), blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
@@ -278,9 +312,13 @@ class ReportSnapshot(models.Model):
     it instead of adding up a month of a whole district's homework on every page view (4-7 s
     for 30,000 classes). Refreshed nightly for the current month (homework.tasks)."""
 
-    district = models.ForeignKey("portal.District", on_delete=models.CASCADE, related_name="+")
+    district = models.ForeignKey(
+        "portal.District", verbose_name=_("区"), on_delete=models.CASCADE, related_name="+"
+    )
     month = models.CharField(_("月份"), max_length=7)
-    rows = models.JSONField()
+    rows = models.JSONField(
+        _("报表数据"),
+    )
     days = models.PositiveSmallIntegerField(_("上学日"))
     # why there are no rows (the calendar cannot judge the month), kept like the rows
     note = models.TextField(_("说明"), blank=True)

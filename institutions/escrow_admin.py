@@ -18,7 +18,7 @@ from institutions.escrow_models import (
     Purchase,
     ReleaseRule,
 )
-from portal.admin import AuditedAdmin, PolicyAdmin, ReadOnlyAdmin
+from portal.admin import AuditedAdmin, PolicyAdmin, ReadOnlyAdmin, row_number
 
 __all__ = []  # institutions/admin.py star-imports this module for its registrations only
 
@@ -59,7 +59,7 @@ class ReleaseRuleAdmin(AuditedAdmin):
 
 @admin.register(Purchase)
 class PurchaseAdmin(ReadOnlyAdmin):
-    list_display = ["id", "institution", "course", "parent", "amount", "lessons",
+    list_display = [row_number, "institution", "course", "parent", "amount", "lessons",
                     "lessons_consumed", "lessons_confirmed", "status", "dispute_open",
                     "created_at"]  # fmt: skip
     list_filter = ["status", "supervision", "release_kind", "dispute_open"]
@@ -86,7 +86,7 @@ class EntryInline(ReadOnlyInline):
 
 @admin.register(EscrowTransaction)
 class EscrowTransactionAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "institution", "purchase", "idempotency_key", "reverses",
+    list_display = [row_number, "kind", "institution", "purchase", "idempotency_key", "reverses",
                     "memo", "created_at"]  # fmt: skip
     list_filter = ["kind"]
     search_fields = ["idempotency_key", "memo", "institution__name"]

@@ -227,11 +227,11 @@ class Purchase(models.Model):
     refund_reason = models.CharField(_("退费原因"), max_length=300, blank=True)
     idempotency_key = models.CharField(_("幂等键 / 支付参考号"), max_length=100, unique=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+",
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT, null=True,
+        blank=True, related_name="+",
     )  # fmt: skip
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     SCOPE = {"school": None, "parent": None}
 
@@ -358,9 +358,12 @@ class BankStatementImport(models.Model):
     lines_imported = models.PositiveIntegerField(_("导入行数"), default=0)
     lines_skipped = models.PositiveIntegerField(_("已导入过而跳过的行数"), default=0)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("银行流水导入")
@@ -380,10 +383,16 @@ class BankStatementLine(models.Model):
         UNMATCHED = "unmatched", _("未匹配")
 
     statement = models.ForeignKey(
-        BankStatementImport, on_delete=models.PROTECT, related_name="lines"
+        BankStatementImport,
+        verbose_name=_("银行流水导入"),
+        on_delete=models.PROTECT,
+        related_name="lines",
     )
     account = models.ForeignKey(
-        "institutions.SupervisedAccount", on_delete=models.PROTECT, related_name="statement_lines"
+        "institutions.SupervisedAccount",
+        verbose_name=_("资金监管账户"),
+        on_delete=models.PROTECT,
+        related_name="statement_lines",
     )
     row_number = models.PositiveIntegerField(_("文件行号"))
     date = models.DateField(_("交易日期"))

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from institutions.models import SUBJECT_CHOICES, Institution
+from institutions.models import SUBJECT_CHOICES, Institution, ListChange
 from portal.models import District
 
 
@@ -20,7 +20,6 @@ class SearchForm(forms.Form):
     )
     colour = forms.ChoiceField(
         label=_("名单"),
-        choices=[("", _("全部")), ("white", _("白名单")), ("grey", _("灰名单")),
-                 ("black", _("黑名单"))],
+        choices=[("", _("全部")), *ListChange.Colour.choices],
         required=False,
-    )  # fmt: skip
+    )

@@ -18,7 +18,24 @@ from portal.models import District, Policy
 
 SUBJECT_TYPE = ["道德与法治", "语文", "历史", "地理", "数学", "外语", "物理", "化学", "生物"]
 NON_SUBJECT_TYPE = ["体育", "文化艺术", "科技", "综合实践"]
-SUBJECT_CHOICES = [(s, s) for s in SUBJECT_TYPE + NON_SUBJECT_TYPE]
+# The stored value is the Chinese name (data and URLs keep it); the label is translatable,
+# each written out so that makemessages finds it.
+SUBJECT_LABELS = {
+    "道德与法治": _("道德与法治"),
+    "语文": _("语文"),
+    "历史": _("历史"),
+    "地理": _("地理"),
+    "数学": _("数学"),
+    "外语": _("外语"),
+    "物理": _("物理"),
+    "化学": _("化学"),
+    "生物": _("生物"),
+    "体育": _("体育"),
+    "文化艺术": _("文化艺术"),
+    "科技": _("科技"),
+    "综合实践": _("综合实践"),
+}
+SUBJECT_CHOICES = [(s, SUBJECT_LABELS[s]) for s in SUBJECT_TYPE + NON_SUBJECT_TYPE]
 
 
 class TrainingPolicy(Policy):
@@ -140,11 +157,11 @@ class Institution(models.Model):
     )
     suspended_reason = models.CharField(_("暂停原因"), max_length=300, blank=True)
     suspended_at = models.DateTimeField(_("暂停时间"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     # Every two-character piece of the name, for partial-match search of Chinese names
     # through a GIN index (the embedded PostgreSQL has no pg_trgm); see institutions/search.py.
-    name_grams = SearchVectorField(null=True, editable=False)
+    name_grams = SearchVectorField(_("名称检索词"), null=True, editable=False)
 
     SCOPE = {"school": None, "parent": None}
 
@@ -165,6 +182,11 @@ class Institution(models.Model):
     def is_subject_type(self) -> bool:
         return self.category == self.Category.SUBJECT
 
+    @property
+    def subject_labels(self) -> list:
+        """The subjects in the reader's language (the stored values are the Chinese names)."""
+        return [SUBJECT_LABELS.get(s, s) for s in self.subjects or []]
+
 
 class AnnualReview(models.Model):
     class Result(models.TextChoices):
@@ -172,7 +194,9 @@ class AnnualReview(models.Model):
         RECTIFY = "rectify", _("限期整改")
         FAILED = "failed", _("不合格")
 
-    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="reviews")
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("培训机构"), on_delete=models.CASCADE, related_name="reviews"
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     result = models.CharField(_("结论"), max_length=10, choices=Result.choices)
     date = models.DateField(_("日期"))
@@ -192,14 +216,24 @@ class AnnualReview(models.Model):
 
 class GovernanceStep(models.Model):
     institution = models.ForeignKey(
-        Institution, on_delete=models.CASCADE, related_name="governance_steps"
+        Institution,
+        verbose_name=_("培训机构"),
+        on_delete=models.CASCADE,
+        related_name="governance_steps",
     )
-    from_status = models.CharField(max_length=14, choices=Institution.Governance.choices)
-    to_status = models.CharField(max_length=14, choices=Institution.Governance.choices)
+    from_status = models.CharField(
+        _("原状态"), max_length=14, choices=Institution.Governance.choices
+    )
+    to_status = models.CharField(_("新状态"), max_length=14, choices=Institution.Governance.choices)
     date = models.DateField(_("日期"))
     note = models.CharField(_("说明"), max_length=300)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("治理进度")
@@ -218,7 +252,10 @@ class SupervisedAccount(models.Model):
         DEPOSIT = "deposit", _("风险保证金")
 
     institution = models.OneToOneField(
-        Institution, on_delete=models.CASCADE, related_name="supervised_account"
+        Institution,
+        verbose_name=_("培训机构"),
+        on_delete=models.CASCADE,
+        related_name="supervised_account",
     )
     kind = models.CharField(_("监管方式"), max_length=8, choices=Kind.choices)
     bank = models.CharField(_("银行"), max_length=100)
@@ -247,11 +284,21 @@ class ListChange(models.Model):
     """Each time an institution's list colour changed, and why (the public page says when)."""
 
     institution = models.ForeignKey(
-        Institution, on_delete=models.CASCADE, related_name="list_changes"
+        Institution,
+        verbose_name=_("培训机构"),
+        on_delete=models.CASCADE,
+        related_name="list_changes",
     )
-    colour = models.CharField(max_length=5)
-    reasons = models.JSONField(default=list)
-    changed_at = models.DateTimeField(db_index=True)
+
+    class Colour(models.TextChoices):
+        # the same three as institutions.colour (white / grey / black)
+        WHITE = "white", _("白名单")
+        GREY = "grey", _("灰名单")
+        BLACK = "black", _("黑名单")
+
+    colour = models.CharField(_("名单颜色"), max_length=5, choices=Colour.choices)
+    reasons = models.JSONField(_("原因"), default=list)
+    changed_at = models.DateTimeField(_("变更时间"), db_index=True)
 
     class Meta:
         verbose_name = _("名单变更")
@@ -263,7 +310,9 @@ class ListChange(models.Model):
 
 
 class Course(models.Model):
-    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="courses")
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("培训机构"), on_delete=models.CASCADE, related_name="courses"
+    )
     name = models.CharField(_("课程名称"), max_length=200)
     subject = models.CharField(_("科目"), max_length=10, choices=SUBJECT_CHOICES)
     mode = models.CharField(_("形式"), max_length=8, choices=Institution.Mode.choices)
@@ -302,7 +351,9 @@ class Course(models.Model):
 class CourseSlot(models.Model):
     """A weekly lesson of a course: weekday (0 = Monday) and times."""
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="slots")
+    course = models.ForeignKey(
+        Course, verbose_name=_("课程"), on_delete=models.CASCADE, related_name="slots"
+    )
     weekday = models.PositiveSmallIntegerField(
         _("星期"), validators=[MaxValueValidator(6)],
         choices=[(i, n) for i, n in enumerate("一二三四五六日")],

@@ -38,6 +38,12 @@ class AuditedAdmin(admin.ModelAdmin):
         delete_audited_queryset(actor=request.user, queryset=queryset)
 
 
+@admin.display(description=_("编号"), ordering="pk")
+def row_number(obj):
+    """The row's id as a list column: Django would head a bare "id" column "ID"."""
+    return obj.pk
+
+
 User = get_user_model()
 if admin.site.is_registered(User):
     admin.site.unregister(User)
@@ -293,10 +299,36 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ActionFilter(admin.SimpleListFilter):
+    """The actions in the log, by their words (portal.audit.ACTION_WORDS), not their codes."""
+
+    title = _("动作")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        from portal.audit import action_display
+
+        codes = AuditLog.objects.order_by("action").values_list("action", flat=True).distinct()
+        return [(code, action_display(code)) for code in codes]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor_repr", "action", "content_type", "object_repr"]
-    list_filter = ["content_type", "action", "actor"]
+    list_display = ["at", "actor_repr", "action_words", "content_type", "object_repr"]
+    list_filter = ["content_type", ActionFilter, "actor"]
+    fields = ["at", "actor", "actor_repr", "action_words", "action", "content_type",
+              "object_id", "object_repr", "old", "new"]  # fmt: skip
+    readonly_fields = ["at", "action_words"]
+
+    @admin.display(description=_("动作"), ordering="action")
+    def action_words(self, obj):
+        from portal.audit import action_display
+
+        return action_display(obj.action)
+
     search_fields = ["object_repr", "object_id", "actor_repr", "action"]
     list_select_related = ["content_type", "actor"]
     date_hierarchy = "at"
@@ -320,6 +352,10 @@ class CheckRunAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "trigger"]
     actions = ["run_again", "mark_failed"]
+
+    @admin.display(description=_("用时"))
+    def duration(self, obj):
+        return obj.duration
 
     def has_trigger_permission(self, request):
         from portal.compliance import may_trigger

@@ -7,6 +7,8 @@ import uuid
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Model
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from portal.models import AuditLog
 
@@ -46,3 +48,194 @@ def audit_record(*, actor, action: str, obj: Model | None = None, old=None, new=
         old=_jsonable(old),
         new=_jsonable(new),
     )
+
+
+# --- what an action code means, in words ---------------------------------------------------
+# One table for every app: the audit log's admin (and any page that shows the log) shows these
+# words instead of the code. tests/portal/test_labels.py reads every audit_record() call of
+# the code base and fails on a code without words here.
+
+ACTION_WORDS = {
+    # portal
+    "auth.password_changed": _("修改密码"),
+    "portal.parent.phone_shown": _("查看家长完整手机号"),
+    "portal.notice.read_all": _("站内通知全部标为已读"),
+    "portal.checkrun.started": _("开始检查运行"),
+    "portal.checkrun.marked_failed": _("检查运行标记为失败"),
+    "portal.term.active": _("学期启用"),
+    "portal.term.closed": _("学期结束"),
+    "portal.term.archived": _("学期归档"),
+    "portal.finding.assigned": _("检查发现交办"),
+    "portal.finding.answered": _("检查发现反馈整改"),
+    "portal.finding.returned": _("检查发现整改退回"),
+    "portal.finding.closed": _("检查发现办结"),
+    # homework
+    "homework.item.published": _("发布作业"),
+    "homework.item.changed": _("修改作业"),
+    "homework.item.withdrawn": _("撤回作业"),
+    "homework.report.created": _("家长反馈作业用时"),
+    "homework.report.changed": _("家长修改反馈用时"),
+    "homework.survey.created": _("创建作业量问卷"),
+    "homework.survey.answered": _("家长填写作业量问卷"),
+    "homework.inspection.recorded": _("记录作业督查"),
+    "homework.inspection_issue.closed": _("督查问题整改完毕"),
+    # afterschool: plans, providers, courses, enrolment
+    "afterschool.plan.created": _("新建课后服务方案"),
+    "afterschool.plan.changed": _("修改课后服务方案"),
+    "afterschool.plan.submitted": _("提交课后服务方案"),
+    "afterschool.plan.approved": _("批准课后服务方案"),
+    "afterschool.plan.returned": _("退回课后服务方案"),
+    "afterschool.plan.started": _("课后服务方案开始实施"),
+    "afterschool.plan.closed": _("课后服务方案结束"),
+    "afterschool.room.created": _("新增教室与场地"),
+    "afterschool.day.closed": _("登记学校停课日"),
+    "afterschool.provider.applied": _("第三方机构申请准入"),
+    "afterschool.provider.admitted": _("第三方机构准入"),
+    "afterschool.provider.rejected": _("第三方机构未通过准入"),
+    "afterschool.provider.exited": _("第三方机构退出"),
+    "afterschool.provider.changed": _("修改第三方机构"),
+    "afterschool.provider.reviewed": _("第三方机构年审"),
+    "afterschool.provider.qualification_reviewed": _("审核第三方机构资质"),
+    "afterschool.contract.added": _("新增服务合同"),
+    "afterschool.offering.created": _("新建课后服务课程"),
+    "afterschool.offering.changed": _("修改课后服务课程"),
+    "afterschool.offering.published": _("课后服务课程开放报名"),
+    "afterschool.offering.cancelled": _("取消课后服务课程"),
+    "afterschool.offering.finished": _("课后服务课程结课"),
+    "afterschool.offering.term_closed": _("学期结束，课后服务课程结课"),
+    "afterschool.enrolment.enrolled": _("报名成功"),
+    "afterschool.enrolment.waiting": _("报名候补"),
+    "afterschool.enrolment.withdrawn": _("退出报名"),
+    "afterschool.enrolment.completed": _("报名结课"),
+    "afterschool.enrolment.promoted": _("候补转为报名"),
+    "afterschool.enrolment.switched": _("换课"),
+    # afterschool: fees
+    "afterschool.waiver.set": _("设置费用减免"),
+    "afterschool.bill.issued": _("开具课后服务账单"),
+    "afterschool.bill.issued_period": _("按期开具课后服务账单"),
+    "afterschool.bill.paid": _("账单已缴费"),
+    "afterschool.bill.refunded": _("账单退费"),
+    "afterschool.bill.cancelled": _("取消账单"),
+    "afterschool.payment.started": _("发起缴费"),
+    "afterschool.payment.failed": _("缴费失败"),
+    "afterschool.payment.returned": _("缴费退回"),
+    "afterschool.payment.transfer_confirmed": _("确认转账缴费"),
+    "afterschool.settlement.posted": _("课后服务学期结算入账"),
+    # afterschool: lessons and attendance
+    "afterschool.lesson.in": _("教师签到"),
+    "afterschool.lesson.out": _("教师签离"),
+    "afterschool.lesson.roll": _("点名"),
+    "afterschool.lesson.moved": _("调课"),
+    "afterschool.lesson.move_undone": _("撤销调课"),
+    "afterschool.lesson.cancelled": _("取消课次"),
+    "afterschool.leave.requested": _("家长请假"),
+    "afterschool.leave.withdrawn": _("撤回请假"),
+    "afterschool.leave.approved": _("批准请假"),
+    "afterschool.leave.rejected": _("不批准请假"),
+    "afterschool.attendance.corrected": _("更正考勤"),
+    "afterschool.attendance.correction_requested": _("申请更正考勤"),
+    "afterschool.attendance.correction_rejected": _("驳回考勤更正申请"),
+    "afterschool.rating.given": _("家长评价课程"),
+    "afterschool.survey.answered": _("家长填写满意度调查"),
+    # institutions
+    "institutions.institution.registered": _("登记培训机构"),
+    "institutions.institution.imported": _("导入培训机构"),
+    "institutions.institution.changed": _("修改培训机构"),
+    "institutions.institution.deleted": _("删除培训机构"),
+    "institutions.institution.suspended": _("暂停培训机构"),
+    "institutions.institution.resumed": _("恢复培训机构"),
+    "institutions.institution.revoked": _("吊销培训机构办学许可证"),
+    "institutions.credit_code.overridden": _("统一社会信用代码校验位例外"),
+    "institutions.register.exported": _("导出培训机构名录"),
+    "institutions.review.recorded": _("记录年检结果"),
+    "institutions.course.created": _("新增培训课程"),
+    "institutions.course.changed": _("修改培训课程"),
+    "institutions.complaint.filed": _("收到举报投诉"),
+    "institutions.complaint.accepted": _("受理举报投诉"),
+    "institutions.complaint.rejected": _("不予受理举报投诉"),
+    "institutions.complaint.assigned": _("交办举报投诉"),
+    "institutions.complaint.answered": _("反馈举报投诉办理情况"),
+    "institutions.complaint.returned": _("退回举报投诉办理情况"),
+    "institutions.complaint.closed": _("举报投诉办结"),
+    "institutions.complaint.contact_shown": _("查看举报人联系方式"),
+    "institutions.supervisedaccount.added": _("新增资金监管账户"),
+    "institutions.supervisedaccount.changed": _("修改资金监管账户"),
+    "institutions.supervisedaccount.deleted": _("删除资金监管账户"),
+    "institutions.annualreview.added": _("新增年检记录"),
+    "institutions.annualreview.changed": _("修改年检记录"),
+    "institutions.annualreview.deleted": _("删除年检记录"),
+    "institutions.governance.pending": _("治理状态改为待治理"),
+    "institutions.governance.converting": _("开始营转非"),
+    "institutions.governance.converted": _("完成营转非"),
+    "institutions.governance.stripping": _("开始剥离学科类培训"),
+    "institutions.governance.stripped": _("完成剥离学科类培训"),
+    "institutions.governance.deregistering": _("开始注销"),
+    "institutions.governance.deregistered": _("完成注销"),
+    "institutions.escrow.purchase_recorded": _("登记预收费"),
+    "institutions.escrow.lessons_consumed": _("机构登记已上课时"),
+    "institutions.escrow.lessons_confirmed": _("家长确认课时"),
+    "institutions.escrow.released": _("释放监管资金"),
+    "institutions.escrow.refunded": _("退费"),
+    "institutions.escrow.refunded_full": _("全额退费"),
+    "institutions.escrow.reversed": _("冲正记账"),
+    "institutions.escrow.dispute_opened": _("家长提出异议"),
+    "institutions.escrow.dispute_closed": _("异议处理完毕"),
+    "institutions.escrow.statement_imported": _("导入银行流水"),
+    "institutions.escrow.statement_rematched": _("重新匹配银行流水"),
+    "institutions.escrow.bank_line_booked": _("银行流水入账"),
+    "institutions.inspection.round_created": _("新建检查批次"),
+    "institutions.inspection.drawn": _("随机抽取检查对象"),
+    "institutions.inspection.group_added": _("新增检查组"),
+    "institutions.inspection.visited": _("记录现场检查"),
+    "institutions.inspection.patrol_recorded": _("记录巡查"),
+    "institutions.enforcement.interviewed": _("约谈培训机构"),
+    "institutions.enforcement.notice_published": _("发布通报"),
+    "institutions.sanction.warning": _("处罚：警告"),
+    "institutions.sanction.rectify": _("处罚：责令整改"),
+    "institutions.sanction.suspend": _("处罚：暂停办学"),
+    "institutions.sanction.revoke": _("处罚：吊销办学许可证"),
+    "institutions.sanction.closed": _("处罚办结"),
+    # cases
+    "cases.document.imported": _("导入案例来源文件"),
+    "cases.document.changed": _("修改案例来源文件"),
+    "cases.document.deleted": _("删除案例来源文件"),
+    "cases.case.created": _("新建典型案例"),
+    "cases.case.submitted": _("提交典型案例"),
+    "cases.case.resubmitted": _("重新提交典型案例"),
+    "cases.case.deleted": _("删除典型案例"),
+    "cases.case.returned": _("退回典型案例"),
+    "cases.case.selected": _("遴选典型案例"),
+    "cases.case.published": _("推广典型案例"),
+}
+
+# The admin's audited saves (portal.services.save_audited, the inline saves) write
+# "<app>.<model>.<verb>" for any model: these read as the verb and the model's name.
+GENERIC_VERBS = {
+    "created": _("新增"),
+    "added": _("新增"),
+    "changed": _("修改"),
+    "deleted": _("删除"),
+}
+
+
+def action_words(code: str):
+    """The Chinese words for an audit action code, or None when the code has none."""
+    if code in ACTION_WORDS:
+        return ACTION_WORDS[code]
+    parts = code.split(".")
+    if len(parts) == 3 and parts[2] in GENERIC_VERBS:
+        from django.apps import apps
+
+        try:
+            model = apps.get_model(parts[0], parts[1])
+        except LookupError:
+            return None
+        return format_lazy("{}{}", GENERIC_VERBS[parts[2]], model._meta.verbose_name)
+    return None
+
+
+def action_display(code: str) -> str:
+    """What a page shows for ``code``: its words, or the code itself if it has none (the
+    label test makes sure none is missing)."""
+    words = action_words(code)
+    return str(words) if words is not None else code

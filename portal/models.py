@@ -222,7 +222,7 @@ class AuditLog(models.Model):
     )
     actor_repr = models.CharField(_("操作人（记录时）"), max_length=150, blank=True)
     action = models.CharField(
-        _("动作"),
+        _("动作代码"),
         max_length=100,
         db_index=True,
         validators=[RegexValidator(r"^[a-z_]+(\.[a-z_]+)+$", _("动作代码应为点分小写"))],
@@ -341,11 +341,18 @@ class SchoolPeriod(models.Model):
 class FindingStep(models.Model):
     """One step of a finding's handling: assigned, answered (整改), sent back, closed."""
 
-    finding = models.ForeignKey("Finding", on_delete=models.CASCADE, related_name="steps")
+    finding = models.ForeignKey(
+        "Finding", verbose_name=_("检查发现"), on_delete=models.CASCADE, related_name="steps"
+    )
     action = models.CharField(_("动作"), max_length=20)
     note = models.TextField(_("说明"), blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("办理人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("检查发现办理记录")
@@ -361,9 +368,12 @@ class Notice(models.Model):
     reaches the same user twice (portal.notices)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="notices",
     )
-    key = models.CharField(max_length=120)
+    key = models.CharField(_("事件标识"), max_length=120)
     message = models.CharField(_("内容"), max_length=500)
     url = models.CharField(_("链接"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
@@ -422,14 +432,16 @@ class CheckRun(models.Model):
 class CheckChunk(models.Model):
     """One piece of a run (a rule over a range of subjects), done by one worker task."""
 
-    run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="chunks")
-    rule = models.CharField(max_length=100)
-    lo = models.BigIntegerField(null=True)
-    hi = models.BigIntegerField(null=True)
-    done = models.BooleanField(default=False)
-    findings = models.PositiveIntegerField(default=0)
-    new = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
+    run = models.ForeignKey(
+        CheckRun, verbose_name=_("检查运行"), on_delete=models.CASCADE, related_name="chunks"
+    )
+    rule = models.CharField(_("规则"), max_length=100)
+    lo = models.BigIntegerField(_("范围起"), null=True)
+    hi = models.BigIntegerField(_("范围止"), null=True)
+    done = models.BooleanField(_("已完成"), default=False)
+    findings = models.PositiveIntegerField(_("发现问题数"), default=0)
+    new = models.PositiveIntegerField(_("新增数"), default=0)
+    error = models.TextField(_("错误"), blank=True)
 
     class Meta:
         verbose_name = _("检查分片")
@@ -475,7 +487,12 @@ class Finding(models.Model):
     first_seen = models.DateField(_("首次发现"))
     last_seen = models.DateField(_("最近发现"))
     last_run = models.ForeignKey(
-        CheckRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        CheckRun,
+        verbose_name=_("最近一次检查运行"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     # set by the engine when a run no longer sees the problem; the row stays in the record
     resolved_at = models.DateTimeField(_("消除时间"), null=True, blank=True)
@@ -534,21 +551,35 @@ class FindingEvidence(models.Model):
     may see the finding; never from a public URL."""
 
     class Kind(models.TextChoices):
-        PDF = "pdf", "PDF"
-        JPG = "jpg", "JPG"
-        PNG = "png", "PNG"
+        PDF = "pdf", _("PDF 文件")
+        JPG = "jpg", _("JPG 图片")
+        PNG = "png", _("PNG 图片")
 
-    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="evidence")
+    finding = models.ForeignKey(
+        Finding, verbose_name=_("检查发现"), on_delete=models.CASCADE, related_name="evidence"
+    )
     step = models.ForeignKey(
-        FindingStep, on_delete=models.CASCADE, related_name="evidence", null=True, blank=True
+        FindingStep,
+        verbose_name=_("办理记录"),
+        on_delete=models.CASCADE,
+        related_name="evidence",
+        null=True,
+        blank=True,
     )
     name = models.CharField(_("文件名"), max_length=200)  # as the user named it, for display
     kind = models.CharField(_("类型"), max_length=3, choices=Kind.choices)
     size = models.PositiveBigIntegerField(_("大小（字节）"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    path = models.CharField(max_length=200, unique=True)  # in portal.evidence.storage()
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
+    path = models.CharField(
+        _("存储路径"), max_length=200, unique=True
+    )  # in portal.evidence.storage()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     # Seen through the finding (a school sees those about it or assigned to it, which one
     # SCOPE path cannot say): portal.evidence.evidence_for decides, fail closed here.

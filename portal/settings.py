@@ -369,8 +369,40 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # a 403/404 is one line, without its traceback (portal/logfilters.py)
+    "filters": {"refusals": {"()": "portal.logfilters.RefusalsOnOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("PORTAL_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "django.request": {"filters": ["refusals"]}},
 }
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
+
+# --- enforcement: inspections (专项整治), 约谈, sanctions, 通报 ---
+# A visit with failed items needs a follow-up visit (复查) within this many days, else a
+# nightly finding (institutions.enforcement.no_follow_up).
+ENFORCEMENT_FOLLOW_UP_DAYS = env_int("PORTAL_ENFORCEMENT_FOLLOW_UP_DAYS", 30)
+
+# --- complaints: 举报/投诉 (institutions/complaints.py) ---
+# Complaints one address may file in an hour (a flood gets the Chinese 429 page); counted in
+# the Redis cache, nothing stored about the address.
+PORTAL_COMPLAINT_RATE_PER_HOUR = env_int("PORTAL_COMPLAINT_RATE_PER_HOUR", 5)
+# What happened: at most this many characters (a longer text is refused, naming the field).
+PORTAL_COMPLAINT_TEXT_MAX_CHARS = env_int("PORTAL_COMPLAINT_TEXT_MAX_CHARS", 2000)
+# Deadlines in working days of the portal's calendar, counted from the day of receipt:
+# acknowledged (accepted or not) within 1, closed with a reply within 15.
+PORTAL_COMPLAINT_ACK_WORKING_DAYS = env_int("PORTAL_COMPLAINT_ACK_WORKING_DAYS", 1)
+PORTAL_COMPLAINT_CLOSE_WORKING_DAYS = env_int("PORTAL_COMPLAINT_CLOSE_WORKING_DAYS", 15)
+# Complaints about the same institution (or school) and category within this many days are
+# grouped under the first one.
+PORTAL_COMPLAINT_GROUP_DAYS = env_int("PORTAL_COMPLAINT_GROUP_DAYS", 30)
+
+# --- cases: the case library's import ---
+# A collection larger than this (bytes of the uploaded file) is refused whole, with a Chinese
+# message naming the limit: the largest published collection we know is under 100 KB; a
+# 10 MB file was one collection pasted a hundred times.
+PORTAL_CASES_IMPORT_MAX_BYTES = env_int("PORTAL_CASES_IMPORT_MAX_BYTES", 2 * 1024 * 1024)
+
+# --- nav: the files browsers ask for at the site's root (favicon.ico) ---
+# whitenoise serves static/root/ at "/" (in production too: nginx proxies every path to
+# Django); the pages link the icon through {% static %} as well
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"

@@ -42,6 +42,19 @@ SKIPPED = {
 
 # Named URLs that take no POST, each with its reason.
 GET_ONLY = {
+    "complaints:done": "shows the tracking code once after filing",
+    "complaints:track": "the public tracking page (a GET form)",
+    "complaints:mine": "a parent's own complaints",
+    "complaints:staff_list": "the staff's list of complaints",
+    "complaints:staff_detail": "one complaint (its actions post to staff_act / staff_contact)",
+    "complaints:school_list": "a school's assigned complaints",
+    "complaints:evidence": "serves a complaint's evidence file (uploads post to file / "
+    "school_detail / staff_act)",
+    "enforcement:notices": "the public list of 通报",
+    "enforcement:notice": "one public 通报",
+    "enforcement:institution": "an institution's enforcement record (its forms post to the "
+    "enforcement routes with cases)",
+    "enforcement:photo": "serves a visit photo to training staff",
     "home": "the landing page",
     "healthz": "reads the database and Redis",
     "ping": "the load benchmarks' baseline",
