@@ -26,7 +26,8 @@ def _invalidate_public_pages_on_change():
 
     for model in (models.Institution, models.SupervisedAccount, models.AnnualReview,
                   models.Course, models.CourseSlot, models.PriceTier, models.TrainingPolicy,
-                  models.ListChange, District):  # fmt: skip
+                  models.ListChange, models.Sanction, models.EnforcementNotice,
+                  models.NoticeEntry, District):  # fmt: skip
         post_save.connect(
             stale, sender=model, weak=False, dispatch_uid=f"public-cache-{model._meta.label}"
         )

@@ -85,6 +85,15 @@ def superuser(db):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(request, settings):
+    """Users made by tests hash their password with MD5 instead of Argon2 (a quarter of a
+    second and 100 MB each here: the suite made thousands of them). The tests of the
+    production hashers say so with ``@pytest.mark.production_hashers``."""
+    if request.node.get_closest_marker("production_hashers") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _test_checks_unregistered():
     """A check a test registers for itself (portal.compliance.register) is gone after the
     test, even when the test fails before its own clean-up: otherwise the next test on the

@@ -92,6 +92,7 @@ def test_saving_a_user_without_a_new_password_is_not_a_password_change(
     assert not AuditLog.objects.filter(action="auth.password_changed").exists()
 
 
+@pytest.mark.production_hashers
 def test_the_login_hash_upgrade_is_not_a_password_change(world, settings):
     from django.contrib.auth import get_user_model
 

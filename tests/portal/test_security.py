@@ -7,6 +7,7 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.production_hashers
 def test_passwords_are_hashed_with_argon2(world):
     world.principal_a.refresh_from_db()
     assert identify_hasher(world.principal_a.password).algorithm == "argon2"

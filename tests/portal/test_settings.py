@@ -52,6 +52,7 @@ def test_redis_urls_for_sockets_and_tcp():
         redis_urls("http://r")
 
 
+@pytest.mark.production_hashers
 def test_the_portal_speaks_chinese_in_shanghai(settings):
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert "en" in dict(settings.LANGUAGES)
