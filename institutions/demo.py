@@ -6,7 +6,11 @@ list colour and every governance state of the 营转非 board: licences valid, e
 the 30- and 7-day warning windows, expired, revoked or missing; annual reviews passed,
 overdue, to rectify or failed; suspensions; supervised accounts (bank escrow and risk
 deposit), some in yellow or red warning; courses with their weekly slots; parents' prepaid
-purchases with lessons consumed and confirmed (releases), refunds and disputes.
+purchases with lessons consumed and confirmed (releases), refunds and disputes. Then
+(``load_enforcement``) the enforcement layer: six complaints of several categories and
+statuses, one 专项整治 round drawn with a fixed seed and visited (one failed item), a 约谈, a
+警告 and a 责令整改, and the 通报 listing them, through institutions/complaints.py and
+institutions/enforcement.py.
 
 Every write goes through the register's and the escrow's services (institutions/services.py,
 institutions/escrow.py), as bureau staff of the training line (``bureau_training``), so the
@@ -562,15 +566,194 @@ def load_demo() -> list[str]:
         )
     )
     todo = [s for s in specs if s.credit_code not in have]
-    if not todo:
+    lines = []
+    if todo:
+        builder = Builder(actor=actor, district=district, today=timezone.localdate())
+        with transaction.atomic():  # all of it or nothing, like the other apps' demos
+            for spec in todo:
+                builder.build(spec)
+            transaction.on_commit(lambda: public_cache.bump("institutions"))
+        c = builder.counts
+        lines.append(
+            f"校外培训机构：新增 {len(todo)} 家（{c['accounts']} 个资金监管账户、"
+            f"{c['courses'] + c['bad_courses']} 门课程、{c['purchases']} 笔预收费）"
+        )
+    lines += load_enforcement(actor=actor, district=district, specs=specs)
+    return lines
+
+
+# --- complaints and enforcement (举报投诉, 专项整治, 约谈, 处罚, 通报) ----------------------------
+
+ROUND_NAME = "示范区校外培训机构专项整治（演示）"
+ROUND_SEED = 20211101  # the draw of the demo round: the same institutions on every run
+HOMEWORK_ACTOR = "bureau_homework"  # 学校作业超量 is the 作业管理 line's (Complaint.ROUTE)
+ASSIGNED_SCHOOL = "4401990001"  # 示范区实验小学
+OTHER_SCHOOL = "4401990002"  # 示范区第一中学
+DRAWN = 8  # institutions the round plans; VISITS of them are visited
+VISITS = 5
+
+
+def _targets(specs, district) -> list[Institution]:
+    """The demo's white institutions with a licence, in plan order: the ones complained about
+    and sanctioned (a sanction of a revoked licence is refused, as it must be)."""
+    codes = [s.credit_code for s in specs if s.profile == "white"]
+    found = {
+        i.credit_code: i
+        for i in Institution.objects.filter(
+            credit_code__in=codes, district=district, licence_revoked=False
+        )
+    }
+    return [found[c] for c in codes if c in found]
+
+
+def load_enforcement(*, actor, district, specs) -> list[str]:
+    """Complaints of every status the demo needs, one 专项整治 round drawn with a fixed seed
+    and visited, a 约谈, a 警告 and a 责令整改, and the 通报 listing them: every row through
+    institutions/complaints.py and institutions/enforcement.py, in one transaction.
+
+    Idempotent: skipped whole when the demo's round exists (made in the same transaction as
+    the rest, so it exists only if all the rest does)."""
+    from institutions import complaints, enforcement
+    from institutions.complaint_models import Complaint
+    from institutions.enforcement_models import CHECKLIST, InspectionRound
+    from portal.models import School
+
+    if InspectionRound.objects.filter(name=ROUND_NAME).exists():
         return []
-    builder = Builder(actor=actor, district=district, today=timezone.localdate())
-    with transaction.atomic():  # all of it or nothing, like the other apps' demos
-        for spec in todo:
-            builder.build(spec)
-        transaction.on_commit(lambda: public_cache.bump("institutions"))
-    c = builder.counts
+    users = get_user_model().objects.in_bulk([HOMEWORK_ACTOR], field_name="username")
+    schools = School.objects.in_bulk([ASSIGNED_SCHOOL, OTHER_SCHOOL], field_name="code")
+    targets = _targets(specs, district)
+    if HOMEWORK_ACTOR not in users or len(schools) < 2 or len(targets) < 3:
+        return []
+    homework_actor = users[HOMEWORK_ACTOR]
+    today = timezone.localdate()
+    # decisions this month (the dashboard's sanctions panel is monthly), never in the future
+    decided = max(today - dt.timedelta(days=2), today.replace(day=1))
+    deadline = today + dt.timedelta(days=30)
+    Cat_ = Complaint.Category
+    overtime, ahead, sanctioned = targets[:3]
+    with transaction.atomic():
+        # complaints: (filed, then the handling moves)
+        closed, _code = complaints.complaint_file(
+            category=Cat_.FEES, institution_id=sanctioned.pk,
+            text="该机构要求一次性缴纳一年学费共 2.4 万元，拒绝按课时分期缴费。",
+            happened_on=today - dt.timedelta(days=20), contact_name="刘女士",
+            contact_phone="13900139001",
+        )  # fmt: skip
+        complaints.complaint_accept(
+            actor=actor, complaint_id=closed.pk, note="属校外培训收费问题，予以受理"
+        )
+        complaints.complaint_answer(
+            actor=actor, complaint_id=closed.pk,
+            answer="经核查，该机构确有超 3 个月一次性收费行为，已责令其退还超收部分并予以警告。",
+        )  # fmt: skip
+        complaints.complaint_close(
+            actor=actor, complaint_id=closed.pk,
+            reply="您反映的问题属实，我局已依规对该机构作出警告处理，并责令其按规定收费。感谢您的监督。",
+        )  # fmt: skip
+        assigned, _code = complaints.complaint_file(
+            category=Cat_.HOMEWORK, school_id=schools[ASSIGNED_SCHOOL].pk,
+            text="三年级每天书面作业要做到晚上十点以后，远超规定时长。",
+            happened_on=today - dt.timedelta(days=5), contact_name="孙先生",
+        )  # fmt: skip
+        complaints.complaint_accept(actor=homework_actor, complaint_id=assigned.pk)
+        complaints.complaint_assign(
+            actor=homework_actor, complaint_id=assigned.pk,
+            school_id=schools[ASSIGNED_SCHOOL].pk, note="请学校核查三年级作业总量并反馈。",
+        )  # fmt: skip
+        complaints.complaint_file(
+            category=Cat_.OVERTIME, institution_id=overtime.pk,
+            text="工作日晚上九点半以后仍在给小学生上课。",
+            happened_on=today - dt.timedelta(days=1),
+        )  # fmt: skip
+        complaints.complaint_file(
+            category=Cat_.AFTERSCHOOL, school_id=schools[OTHER_SCHOOL].pk,
+            text="课后服务时间只安排学生自习，没有任何辅导或活动。",
+        )  # fmt: skip
+        accepted, _code = complaints.complaint_file(
+            category=Cat_.DISGUISED, institution_name="示范区某小区“托管中心”",
+            institution_address="示范区学府路 88 号 3 栋 2 单元",
+            text="以托管名义在居民楼内给初中生集中补习数学、英语。",
+            happened_on=today - dt.timedelta(days=3), contact_phone="020-12345678",
+        )  # fmt: skip
+        complaints.complaint_accept(actor=actor, complaint_id=accepted.pk)
+        accepted, _code = complaints.complaint_file(
+            category=Cat_.AHEAD, institution_id=ahead.pk,
+            text="暑期班给四年级学生讲五年级的数学内容。",
+        )  # fmt: skip
+        complaints.complaint_accept(actor=actor, complaint_id=accepted.pk)
+
+        # a round, drawn with a fixed seed, one group of the training line's staff
+        rnd = enforcement.round_create(
+            actor=actor, name=ROUND_NAME, starts_on=today - dt.timedelta(days=20),
+            ends_on=today + dt.timedelta(days=40),
+        )  # fmt: skip
+        enforcement.group_add(
+            actor=actor, round_id=rnd.pk, name="第一检查组", inspector_ids=[actor.pk]
+        )
+        planned = enforcement.round_draw(
+            actor=actor, round_id=rnd.pk, district_id=district.pk, count=DRAWN, seed=ROUND_SEED
+        )
+        passed = {c.value: (True, "") for c in CHECKLIST}
+        revoked = set(
+            Institution.objects.filter(
+                pk__in=[p.institution_id for p in planned], licence_revoked=True
+            ).values_list("pk", flat=True)
+        )
+        # the failed visit: the first planned institution a sanction may be decided for
+        failing = next(
+            p.institution_id for p in planned
+            if p.institution_id not in revoked and p.institution_id != sanctioned.pk
+        )  # fmt: skip
+        failed_visit = None
+        for n, row in enumerate(planned[:VISITS]):
+            results = dict(passed)
+            if row.institution_id == failing:
+                results[CHECKLIST.FEES] = (
+                    False,
+                    "未公示收费项目和标准，存在超过 3 个月的一次性收费。",
+                )
+            visit = enforcement.visit_record(
+                actor=actor, institution_id=row.institution_id, round_id=rnd.pk,
+                date=today - dt.timedelta(days=10 - n), results=results,
+            )  # fmt: skip
+            if row.institution_id == failing:
+                failed_visit = visit
+        visits = VISITS
+        if failed_visit is None:  # the failing one was drawn after the first VISITS
+            visits += 1
+            failed_visit = enforcement.visit_record(
+                actor=actor, institution_id=failing, round_id=rnd.pk,
+                date=today - dt.timedelta(days=5),
+                results={**passed, CHECKLIST.FEES: (False, "未公示收费项目和标准。")},
+            )  # fmt: skip
+        interview = enforcement.interview_record(
+            actor=actor, institution_id=failing, date=failed_visit.date + dt.timedelta(days=1),
+            attendees="机构法定代表人、校长；区教育局校外培训科两名工作人员",
+            problems="未公示收费项目和标准；一次性收取超过 3 个月的培训费用。",
+            deadline=deadline, visit_id=failed_visit.pk,
+        )  # fmt: skip
+        warning = enforcement.sanction_decide(
+            actor=actor, institution_id=sanctioned.pk, kind=enforcement.K.WARNING,
+            decided_on=decided, complaint_id=closed.pk,
+            reason="一次性收取超过 3 个月的培训费用（经举报核实）。",
+        )  # fmt: skip
+        rectify = enforcement.sanction_decide(
+            actor=actor, institution_id=failing, kind=enforcement.K.RECTIFY,
+            decided_on=decided, deadline=deadline, interview_id=interview.pk,
+            visit_id=failed_visit.pk, reason="未公示收费项目和标准，违规预收费。",
+        )  # fmt: skip
+        enforcement.notice_publish(
+            actor=actor, title="示范区教育局关于校外培训机构违规行为查处情况的通报", date=decided,
+            body="近期，我局在专项整治和举报核查中发现以下机构存在违规行为，现予以通报。",
+            entries=[
+                {"institution_id": sanctioned.pk, "violation": "一次性收取超过 3 个月的培训费用",
+                 "sanction_id": warning.pk, "outcome": "已退还超收费用"},
+                {"institution_id": failing, "violation": "未公示收费项目和标准，违规预收费",
+                 "sanction_id": rectify.pk, "outcome": f"限期于 {deadline} 前整改"},
+            ],
+        )  # fmt: skip
     return [
-        f"校外培训机构：新增 {len(todo)} 家（{c['accounts']} 个资金监管账户、"
-        f"{c['courses'] + c['bad_courses']} 门课程、{c['purchases']} 笔预收费）"
+        f"举报投诉与执法：新增 6 件举报投诉、专项整治 1 次（抽取 {len(planned)} 家，"
+        f"检查 {visits} 家）、约谈 1 次、行政处理 2 件、通报 1 份"
     ]
