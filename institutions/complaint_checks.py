@@ -12,9 +12,10 @@ with the calendar's message (a run error resolves nothing), never a guess.
 from django.conf import settings
 
 from institutions.complaint_models import Complaint
-from institutions.complaints import WorkingDays, received_on
+from institutions.complaints import received_on
 from portal.compliance import Found, register
 from portal.models import Finding
+from portal.schoolcalendar import WorkingDays
 
 S = Complaint.Status
 RULE_LINE = {

@@ -7,9 +7,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from institutions.complaint_models import Complaint
-from institutions.complaints import WorkingDays, received_on
+from institutions.complaints import received_on
 from portal.dashboard import Bar, Filters, Panel, Series, link, panel
-from portal.schoolcalendar import CalendarUnknownDay
+from portal.schoolcalendar import CalendarUnknownDay, WorkingDays
 
 STAFF_URL = "/complaints/staff/"
 # open for how many working days (issue 15): ≤1, 2–5, 6–15, >15

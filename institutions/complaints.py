@@ -17,8 +17,9 @@ line (portal.permissions.is_bureau), and the superuser; the bureau line (serving
 paid tutoring) is the superuser's alone. A school's principal or 教导处 answers what is
 assigned to their school, and never sees the complainant's name or phone.
 
-Deadlines count working days of the portal's calendar (``WorkingDays``) from the day of
-receipt: ``PORTAL_COMPLAINT_ACK_WORKING_DAYS`` to accept or reject,
+Deadlines count working days of the portal's calendar
+(``portal.schoolcalendar.WorkingDays``) from the day of receipt:
+``PORTAL_COMPLAINT_ACK_WORKING_DAYS`` to accept or reject,
 ``PORTAL_COMPLAINT_CLOSE_WORKING_DAYS`` to close (institutions/complaint_checks.py)."""
 
 import datetime as dt
@@ -37,10 +38,10 @@ from institutions.models import Institution
 from portal import evidence
 from portal.audit import audit_record
 from portal.locks import locked
-from portal.models import CalendarDay, District, School, SchoolStaff
+from portal.models import District, School, SchoolStaff
 from portal.notices import notify
 from portal.permissions import LINES, is_bureau, is_school_manager, require
-from portal.schoolcalendar import CalendarUnknownDay, missing_years
+from portal.schoolcalendar import CalendarUnknownDay, WorkingDays
 
 C = Complaint.Category
 S = Complaint.Status
@@ -108,45 +109,6 @@ def rate_clear(address: str) -> None:
 
 
 # --- working days --------------------------------------------------------------------------
-
-
-class WorkingDays:
-    """Working days (not a statutory holiday, not a weekend unless made a workday) of the
-    portal's calendar from ``start`` to ``end``, in two queries. A year the calendar does not
-    know raises CalendarUnknownDay (a clear error, never a guess)."""
-
-    def __init__(self, start: dt.date, end: dt.date):
-        missing = missing_years(range(start.year, end.year + 1))
-        if missing:
-            raise CalendarUnknownDay(
-                f"日历中没有 {missing[0]} 年的法定节假日安排，无法计算举报办理的工作日期限；"
-                "请在管理后台“日历年份”与“节假日与调休”中录入。"
-            )
-        self.start, self.end = start, end
-        self.special = dict(
-            CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "kind")
-        )
-
-    def is_workday(self, day: dt.date) -> bool:
-        kind = self.special.get(day)
-        return kind == CalendarDay.Kind.WORKDAY or (kind is None and day.weekday() < 5)
-
-    def between(self, after: dt.date, until: dt.date) -> int:
-        """Working days d with after < d <= until (0 when until <= after)."""
-        n, day = 0, after + dt.timedelta(days=1)
-        while day <= until:
-            n += self.is_workday(day)
-            day += dt.timedelta(days=1)
-        return n
-
-    def add(self, day: dt.date, n: int) -> dt.date:
-        """The n-th working day after ``day``."""
-        while n > 0:
-            day += dt.timedelta(days=1)
-            if day > self.end:
-                raise CalendarUnknownDay("工作日期限超出了日历的计算范围。")
-            n -= self.is_workday(day)
-        return day
 
 
 def received_on(complaint) -> dt.date:

@@ -16,7 +16,6 @@ import datetime as dt
 import random
 import secrets
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -39,7 +38,7 @@ from institutions.enforcement_models import (
 from institutions.models import Complaint, Institution
 from portal import evidence
 from portal.audit import audit_record
-from portal.compliance import Found, _subject_key
+from portal.compliance import Found, open_finding
 from portal.locks import locked
 from portal.models import District, Finding
 from portal.permissions import bureau_of_line, is_bureau, require
@@ -189,23 +188,11 @@ def round_draw(
 
 def _open_finding(item: VisitItem, visit: Visit, institution: Institution) -> Finding:
     """Open the engine's finding for a failed item now (the nightly run of the same rule then
-    keeps it, keyed as the engine keys it, and resolves it once a later visit passes)."""
+    keeps it and resolves it once a later visit passes)."""
     found = Found(
         subject=item, institution_id=institution.pk, message=failed_item_message(item, visit)
     )
-    content_type = ContentType.objects.get_for_model(item)
-    return Finding.objects.create(
-        rule=RULE_FAILED_ITEM,
-        severity=Finding.Severity.WARNING,
-        subject_key=_subject_key(found, content_type),
-        content_type=content_type,
-        object_id=str(item.pk),
-        subject_repr=str(item)[:200],
-        institution_id=institution.pk,
-        message=found.message,
-        first_seen=visit.date,
-        last_seen=visit.date,
-    )
+    return open_finding(RULE_FAILED_ITEM, found, day=visit.date)
 
 
 def failed_item_message(item: VisitItem, visit: Visit) -> str:

@@ -229,24 +229,26 @@ def _subject_key(found: Found, content_type) -> str:
 
 
 def _values(run: CheckRun, check: Check, found: Found) -> dict:
+    return {**_seen(check, found, run.for_date), "last_run": run}
+
+
+def _seen(check: Check, found: Found, day: dt.date) -> dict:
     return {
         "severity": found.severity or check.severity,
         "message": found.message,
         "subject_repr": str(found.subject)[:200] if found.subject is not None else found.key,
         "school": found.school,
         "institution_id": found.institution_id,
-        "last_seen": run.for_date,
-        "last_run": run,
+        "last_seen": day,
     }
 
 
-def _record(run: CheckRun, check: Check, found: Found) -> bool:
-    """Open or refresh one finding; True if it is new."""
+def _open_or_refresh(check: Check, found: Found, day: dt.date, values: dict) -> bool:
+    """Open the finding of ``check`` about ``found`` or refresh the open one; True if new."""
     content_type = (
         ContentType.objects.get_for_model(found.subject) if found.subject is not None else None
     )
     key = _subject_key(found, content_type)
-    values = _values(run, check, found)
     open_rows = Finding.objects.filter(rule=check.code, subject_key=key, resolved_at=None)
     if open_rows.update(**values):
         return False
@@ -258,13 +260,33 @@ def _record(run: CheckRun, check: Check, found: Found) -> bool:
                 subject_key=key,
                 content_type=content_type,
                 object_id=str(found.subject.pk) if found.subject is not None else "",
-                first_seen=run.for_date,
+                first_seen=day,
                 **values,
             )
         return True
     except IntegrityError:
         open_rows.update(**values)
         return False
+
+
+def _record(run: CheckRun, check: Check, found: Found) -> bool:
+    """Open or refresh one finding of a run; True if it is new."""
+    return _open_or_refresh(check, found, run.for_date, _values(run, check, found))
+
+
+def open_finding(code: str, found: Found, *, day: dt.date) -> Finding:
+    """Open (or refresh) the finding of the registered check ``code`` about ``found`` now,
+    between nightly runs: for a service that sees the breach itself (an inspection's failed
+    item). Keyed as the runs key it, so the next run keeps it, and resolves it once the
+    breach is gone."""
+    check = registry()[code]
+    _open_or_refresh(check, found, day, _seen(check, found, day))
+    content_type = (
+        ContentType.objects.get_for_model(found.subject) if found.subject is not None else None
+    )
+    return Finding.objects.get(
+        rule=code, subject_key=_subject_key(found, content_type), resolved_at=None
+    )
 
 
 UPDATED = [

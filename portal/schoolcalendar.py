@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from portal.models import CalendarDay, CalendarYear, District, SchoolPeriod
 
@@ -114,16 +115,54 @@ def missing_years(years) -> list[int]:
     return [y for y in years if y not in known]
 
 
+def _special_days(start: dt.date, end: dt.date, what: str) -> dict:
+    """{date: CalendarDay.kind} of the holidays and make-up workdays from ``start`` to
+    ``end``; CalendarUnknownDay when a year of the span is not in the calendar."""
+    missing = missing_years(range(start.year, end.year + 1))
+    if missing:
+        raise CalendarUnknownDay(
+            _("日历中没有 %(year)s 年的法定节假日安排，无法计算%(what)s。")
+            % {"year": missing[0], "what": what}
+        )
+    return dict(CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "kind"))
+
+
+class WorkingDays:
+    """Working days (not a statutory holiday, not a weekend unless made a workday) from
+    ``start`` to ``end``, in two queries, for deadlines counted in working days (complaints).
+    A year the calendar does not know raises CalendarUnknownDay (a clear error, never a
+    guess)."""
+
+    def __init__(self, start: dt.date, end: dt.date):
+        self.start, self.end = start, end
+        self.special = _special_days(start, end, pgettext("无法计算…", "工作日期限"))
+
+    def is_workday(self, day: dt.date) -> bool:
+        kind = self.special.get(day)
+        return kind == CalendarDay.Kind.WORKDAY or (kind is None and day.weekday() < 5)
+
+    def between(self, after: dt.date, until: dt.date) -> int:
+        """Working days d with after < d <= until (0 when until <= after)."""
+        n, day = 0, after + dt.timedelta(days=1)
+        while day <= until:
+            n += self.is_workday(day)
+            day += dt.timedelta(days=1)
+        return n
+
+    def add(self, day: dt.date, n: int) -> dt.date:
+        """The n-th working day after ``day``."""
+        while n > 0:
+            day += dt.timedelta(days=1)
+            if day > self.end:
+                raise CalendarUnknownDay(_("工作日期限超出了日历的计算范围。"))
+            n -= self.is_workday(day)
+        return day
+
+
 def school_days(district: District, start: dt.date, end: dt.date) -> list[dt.date]:
     """Every school day of ``district`` from ``start`` to ``end`` inclusive, in three queries
     (for reports over a month). Raises CalendarUnknownDay for a day it cannot judge."""
-    years = range(start.year, end.year + 1)
-    missing = missing_years(years)
-    if missing:
-        raise CalendarUnknownDay(
-            _("日历中没有 %(year)s 年的法定节假日安排，无法计算上学日。") % {"year": missing[0]}
-        )
-    special = dict(CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "kind"))
+    special = _special_days(start, end, pgettext("无法计算…", "上学日"))
     periods = list(SchoolPeriod.objects.filter(district=district, start__lte=end, end__gte=start))
     days = []
     day = start
