@@ -172,17 +172,33 @@ class Purchase(models.Model):
     fields below are the state; paid, released and refunded come from the entries."""
 
     class Status(models.TextChoices):
+        # before any money (a sale the institution recorded, institutions/sales.py): the
+        # parent reads and accepts the contract (待家长确认), then pays (待付款)
+        OFFERED = "offered", _("待家长确认")
+        ACCEPTED = "accepted", _("待付款")
+        # paid: the money is held (escrow or deposit). Everything that counts money held
+        # (unconsumed_values, warning levels, checks, colour, pages) means ACTIVE only.
         ACTIVE = "active", _("履行中")
         REFUNDED = "refunded", _("已退未消课部分")
         REFUNDED_FULL = "refunded_full", _("已全额退费（机构过错）")
+        # ended before any money: cancelled by the institution or declined by the parent;
+        # an offer unanswered within PORTAL_SALE_OFFER_DAYS lapses
+        CANCELLED = "cancelled", _("已取消")
+        EXPIRED = "expired", _("已过期")
 
     # Which moves are allowed (STYLE "State and money"); a purchase ends by refund or by
     # every lesson consumed, the latter needs no status of its own.
     TRANSITIONS = {
+        Status.OFFERED: {Status.ACCEPTED, Status.CANCELLED, Status.EXPIRED},
+        Status.ACCEPTED: {Status.ACTIVE, Status.CANCELLED},
         Status.ACTIVE: {Status.REFUNDED, Status.REFUNDED_FULL},
         Status.REFUNDED: {Status.REFUNDED_FULL},
         Status.REFUNDED_FULL: set(),
+        Status.CANCELLED: set(),
+        Status.EXPIRED: set(),
     }
+    # the states in which no money was ever taken
+    UNPAID = frozenset({Status.OFFERED, Status.ACCEPTED, Status.CANCELLED, Status.EXPIRED})
 
     institution = models.ForeignKey(
         "institutions.Institution", verbose_name=_("机构"), on_delete=models.PROTECT,
@@ -195,6 +211,12 @@ class Purchase(models.Model):
     # The least that identifies the payer for a refund: no ID numbers; pages mask both.
     parent_name = models.CharField(_("家长姓名"), max_length=50)
     parent_phone = models.CharField(_("家长手机号"), max_length=20)
+    # the parent's portal account, when the purchase is theirs to see (a sale by phone
+    # number: the parent whose phone it is; staff-typed purchases may have none)
+    parent = models.ForeignKey(
+        "portal.Parent", verbose_name=_("家长账号"), on_delete=models.PROTECT, null=True,
+        blank=True, related_name="training_purchases",
+    )  # fmt: skip
     lessons = models.PositiveSmallIntegerField(_("购买课时"), validators=[MinValueValidator(1)])
     amount = models.DecimalField(
         _("金额（元）"), max_digits=12, decimal_places=2,
@@ -230,10 +252,14 @@ class Purchase(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT, null=True,
         blank=True, related_name="+",
     )  # fmt: skip
+    # a sale (institutions/sales.py): the offer lapses after this moment unless accepted;
+    # paid_at is when the payment was booked (None for a staff-typed record: paid at once)
+    offer_expires_at = models.DateTimeField(_("确认截止时间"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("付款时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    SCOPE = {"school": None, "parent": None}
+    SCOPE = {"school": None, "parent": "parent__user", "institution": "institution"}
 
     class Meta:
         verbose_name = _("预收费")
@@ -283,6 +309,11 @@ class Purchase(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status != self.Status.ACTIVE or self.lessons_confirmed >= self.lessons
+
+    @property
+    def is_paid(self) -> bool:
+        """Money was taken (held now, or released/refunded since)."""
+        return self.status not in self.UNPAID
 
     @property
     def masked_phone(self) -> str:

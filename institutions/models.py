@@ -163,7 +163,7 @@ class Institution(models.Model):
     # through a GIN index (the embedded PostgreSQL has no pg_trgm); see institutions/search.py.
     name_grams = SearchVectorField(_("名称检索词"), null=True, editable=False)
 
-    SCOPE = {"school": None, "parent": None}
+    SCOPE = {"school": None, "parent": None, "institution": ""}
 
     class Meta:
         verbose_name = _("校外培训机构")
@@ -310,6 +310,17 @@ class ListChange(models.Model):
 
 
 class Course(models.Model):
+    class Filing(models.TextChoices):
+        """备案: a course the institution files waits for the bureau (待备案) and is sold only
+        once approved (已备案); a change after approval files it again. A course the bureau's
+        own staff enter is approved as it is made (the model's default, and the migration's
+        value for the rows that existed before filing: they were all entered by the bureau)."""
+
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("待备案")
+        APPROVED = "approved", _("已备案")
+        RETURNED = "returned", _("退回")
+
     institution = models.ForeignKey(
         Institution, verbose_name=_("培训机构"), on_delete=models.CASCADE, related_name="courses"
     )
@@ -329,6 +340,14 @@ class Course(models.Model):
     term_start = models.DateField(_("开课日期"))
     term_end = models.DateField(_("结课日期"))
     active = models.BooleanField(_("在售"), default=True)
+    filing = models.CharField(
+        _("备案状态"), max_length=10, choices=Filing.choices, default=Filing.APPROVED,
+        db_index=True,
+    )  # fmt: skip
+    filing_reason = models.CharField(_("退回理由"), max_length=500, blank=True)
+    filed_at = models.DateTimeField(_("提交备案时间"), null=True, blank=True)
+
+    SCOPE = {"school": None, "parent": None, "institution": "institution"}
 
     class Meta:
         verbose_name = _("课程")
@@ -361,6 +380,8 @@ class CourseSlot(models.Model):
     start = models.TimeField(_("开始"))
     end = models.TimeField(_("结束"))
 
+    SCOPE = {"school": None, "parent": None, "institution": "course__institution"}
+
     class Meta:
         verbose_name = _("上课时间")
         verbose_name_plural = _("上课时间")
@@ -370,6 +391,10 @@ class CourseSlot(models.Model):
         return f"周{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
 
 
+from institutions.account_models import *  # noqa: E402, F401, F403
+from institutions.claim_models import *  # noqa: E402, F401, F403
 from institutions.complaint_models import *  # noqa: E402, F401, F403
 from institutions.enforcement_models import *  # noqa: E402, F401, F403
 from institutions.escrow_models import *  # noqa: E402, F401, F403
+from institutions.refund_models import *  # noqa: E402, F401, F403
+from institutions.sale_models import *  # noqa: E402, F401, F403

@@ -360,6 +360,24 @@ def _slot_problems(course: Course, slots, policy: TrainingPolicy) -> list[str]:
     return problems
 
 
+def _day_problem(course: Course, day: dt.date, district, policy: TrainingPolicy) -> str | None:
+    """Why a subject-type lesson may not fall on ``day`` (holiday, rest day, vacation)."""
+    try:
+        info = day_info(day, district)
+    except CalendarUnknownDay as exc:
+        return f"无法核对 {day} 是否可以上课：{exc}"
+    rest = info.rest_day or (
+        info.makeup_workday and policy.makeup_saturday_is_rest_day and day.weekday() >= 5
+    )
+    if info.holiday:
+        return f"学科类培训不得在法定节假日上课：{day}（{info.holiday_name}）有课。"
+    if rest:
+        return f"学科类培训不得在休息日上课：{day}（周{'一二三四五六日'[day.weekday()]}）有课。"
+    if info.vacation:
+        return f"学科类培训不得在寒暑假上课：{day} 在假期内。"
+    return None
+
+
 def _calendar_problems(course: Course, slots, district, policy: TrainingPolicy) -> list[str]:
     """A subject-type lesson may not fall on a statutory holiday, a rest day or a vacation."""
     if not course.is_subject_type:
@@ -368,24 +386,24 @@ def _calendar_problems(course: Course, slots, district, policy: TrainingPolicy) 
     day = course.term_start
     while day <= course.term_end:
         if day.weekday() in weekdays:
-            try:
-                info = day_info(day, district)
-            except CalendarUnknownDay as exc:
-                return [f"无法核对 {day} 是否可以上课：{exc}"]
-            rest = info.rest_day or (
-                info.makeup_workday and policy.makeup_saturday_is_rest_day and day.weekday() >= 5
-            )
-            if info.holiday:
-                return [f"学科类培训不得在法定节假日上课：{day}（{info.holiday_name}）有课。"]
-            if rest:
-                return [
-                    f"学科类培训不得在休息日上课：{day}（周{'一二三四五六日'[day.weekday()]}）"
-                    "有课。"
-                ]
-            if info.vacation:
-                return [f"学科类培训不得在寒暑假上课：{day} 在假期内。"]
+            problem = _day_problem(course, day, district, policy)
+            if problem:
+                return [problem]
         day += dt.timedelta(days=1)
     return []
+
+
+def lesson_problems(course: Course, day: dt.date, start: dt.time, end: dt.time) -> list[str]:
+    """What forbids one lesson of ``course`` on ``day`` from ``start`` to ``end`` (a claimed
+    lesson, 消课): the training-time rules of course_save applied to that one lesson."""
+    policy = TrainingPolicy.current()
+    slot = CourseSlot(course=course, weekday=day.weekday(), start=start, end=end)
+    problems = _slot_problems(course, [slot], policy)
+    if not problems and course.is_subject_type:
+        problem = _day_problem(course, day, course.institution.district, policy)
+        if problem:
+            problems.append(problem)
+    return problems
 
 
 def course_save(

@@ -3,9 +3,11 @@
 Every queryset a school user or a parent touches goes through ``scope``. A model says how
 it reaches its school and its parents in a ``SCOPE`` dict of lookups:
 
-    SCOPE = {"school": "school", "parent": "parents__user"}
+    SCOPE = {"school": "school", "parent": "parents__user", "institution": None}
 
-``""`` means the object is the school itself, ``None`` that such users see none of it.
+``""`` means the object is the school itself (or, under "institution", the institution
+itself), ``None`` that such users see none of it. A training institution's staff (机构端)
+are scoped by the "institution" lookup exactly as school staff by "school".
 A model without SCOPE is invisible to school users and parents: forgetting to declare it
 fails closed.
 """
@@ -19,6 +21,7 @@ from django.http import Http404
 BUREAU = "bureau"
 SCHOOL = "school"
 PARENT = "parent"
+INSTITUTION = "institution"
 NOBODY = "nobody"
 
 
@@ -37,11 +40,18 @@ class Viewer:
             return SCHOOL
         if getattr(user, "parent", None) is not None:
             return PARENT
+        staff = getattr(user, "institution_staff", None)
+        if staff is not None and staff.active:
+            return INSTITUTION
         return NOBODY
 
     @property
     def school_id(self):
         return self.user.school_staff.school_id if self.kind == SCHOOL else None
+
+    @property
+    def institution_id(self):
+        return self.user.institution_staff.institution_id if self.kind == INSTITUTION else None
 
 
 def viewer(user) -> Viewer:
@@ -75,6 +85,13 @@ def scope(queryset: QuerySet, user) -> QuerySet:
             return queryset.none()
         # a parent path may cross a many-to-many: keep rows single
         return queryset.filter(**{path: v.user}).distinct()
+    if v.kind == INSTITUTION:
+        path = rules.get("institution")
+        if path is None:
+            return queryset.none()
+        if path == "":
+            return queryset.filter(pk=v.institution_id)
+        return queryset.filter(**{f"{path}__pk": v.institution_id})
     return queryset.none()
 
 

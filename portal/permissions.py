@@ -7,6 +7,8 @@ Kinds of user come from ``portal.access`` (bureau, school, parent). What a kind 
   and for writes also ``perm``.
 - ``kind_required(SCHOOL)`` / ``kind_required(PARENT)``: school staff, parents.
 - ``school_manager_required``: a principal or the 教导处 of their school.
+- ``institution_required(*roles)``: a training institution's own staff (机构端), of one of
+  ``roles`` (InstitutionStaff.Role) when given; ``is_institution_staff`` for services.
 
 Anonymous users get the portal's login page, everyone else refused gets the portal's 403
 page (never the admin's login). Services check the same predicates (``is_bureau``,
@@ -18,16 +20,19 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from portal.access import BUREAU, PARENT, SCHOOL, kind_of
+from portal.access import BUREAU, INSTITUTION, PARENT, SCHOOL, kind_of
 
 __all__ = [
     "BUREAU",
+    "INSTITUTION",
     "LINES",
     "PARENT",
     "SCHOOL",
     "bureau_of_line",
     "bureau_required",
+    "institution_required",
     "is_bureau",
+    "is_institution_staff",
     "is_school_manager",
     "kind_required",
     "require",
@@ -36,7 +41,7 @@ __all__ = [
 
 # The lines of work: bureau staff of a line hold some permission of its app (their group,
 # portal.setup.STAFF_GROUPS, gives them all of them). "portal" is the shared core.
-LINES = ("institutions", "homework", "afterschool", "cases", "portal")
+LINES = ("institutions", "homework", "afterschool", "cases", "governance", "portal")
 
 
 def is_bureau(user, line: str | None = None, perm: str | None = None) -> bool:
@@ -83,6 +88,17 @@ def is_school_manager(user, school_id=None) -> bool:
     return school_id is None or staff.school_id == school_id
 
 
+def is_institution_staff(user, roles=None, institution_id=None) -> bool:
+    """Active staff of a training institution (InstitutionStaff), holding one of ``roles``
+    when given, of ``institution_id`` when given."""
+    if kind_of(user) != INSTITUTION:
+        return False
+    staff = user.institution_staff
+    if roles is not None and staff.role not in roles:
+        return False
+    return institution_id is None or staff.institution_id == institution_id
+
+
 def require(allowed: bool) -> None:
     """For services: refuse (PermissionDenied, a 403) unless ``allowed``."""
     if not allowed:
@@ -120,6 +136,11 @@ def bureau_required(line: str | None = None, perm: str | None = None):
 def kind_required(*kinds: str):
     """Users of one of ``kinds`` (SCHOOL, PARENT, BUREAU)."""
     return _decorator(lambda user: kind_of(user) in kinds)
+
+
+def institution_required(*roles: str):
+    """A training institution's staff; of one of ``roles`` when given."""
+    return _decorator(lambda user: is_institution_staff(user, roles or None))
 
 
 def school_manager_required(view):

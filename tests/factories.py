@@ -74,3 +74,41 @@ class ChildFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"学生{n}")
     school_class = factory.SubFactory(SchoolClassFactory)
     school = factory.SelfAttribute("school_class.school")
+
+
+def _credit_code(n: int) -> str:
+    from institutions.uscc import check_character
+
+    body = f"524401{n:06d}MA00X"[:17]
+    return body + check_character(body)
+
+
+class InstitutionFactory(factory.django.DjangoModelFactory):
+    """A licensed non-subject institution (no supervised account, no review: grey until the
+    test gives it those; tests/institutions/helpers.make_institution makes a white one
+    through the services)."""
+
+    class Meta:
+        model = "institutions.Institution"
+
+    name = factory.Sequence(lambda n: f"测试培训机构{n}")
+    credit_code = factory.Sequence(_credit_code)
+    category = "non_subject"
+    subjects = factory.LazyFunction(lambda: ["美术"])
+    mode = "offline"
+    nature = "non_profit"
+    district = factory.SubFactory(DistrictFactory)
+    licence_number = factory.Sequence(lambda n: f"教民{n:04d}号")
+    licence_expires = factory.LazyFunction(lambda: __import__("datetime").date(2030, 12, 31))
+
+
+class InstitutionStaffFactory(factory.django.DjangoModelFactory):
+    """Staff of a training institution (机构端), its 管理员 unless told otherwise."""
+
+    class Meta:
+        model = "institutions.InstitutionStaff"
+
+    user = factory.SubFactory(UserFactory)
+    institution = factory.SubFactory(InstitutionFactory)
+    role = "admin"
+    name = factory.Sequence(lambda n: f"机构员工{n}")
