@@ -1,6 +1,8 @@
 """Paying a bill through a payment provider.
 
-Two providers stand behind one interface (``PROVIDERS``); which of them parents are offered
+Two providers stand behind one interface (``PROVIDERS``), for the after-school bills here and
+for the training institutions' sales (institutions/sales.py, which checks its notices with
+``verify_notification`` and books them itself); which of them parents are offered
 is a setting, ``PORTAL_PAYMENT_PROVIDERS`` (the first is the default), read on every call:
   * ``transfer``: the family transfers to the school's account with the payment's reference
     in the memo; school staff confirm the transfer with the bank's reference, which becomes
@@ -85,8 +87,10 @@ class SandboxGateway:
     def begin(self, payment: Payment) -> str:
         return reverse("afterschool:sandbox_pay", args=[payment.reference])
 
-    def notification(self, payment: Payment, *, status: str = "paid", amount=None) -> tuple:
-        """What the gateway sends when the family has paid on its page: (body, signature)."""
+    def notification(self, payment, *, status: str = "paid", amount=None) -> tuple:
+        """What the gateway sends when the family has paid on its page: (body, signature).
+        ``payment``: anything payable with a ``reference`` and an ``amount`` (a bill's
+        Payment, or a training purchase: institutions/sales.py)."""
         body = json.dumps(
             {
                 "event_id": f"evt_{secrets.token_hex(8)}",
@@ -240,15 +244,24 @@ def payment_start(*, user, bill_id: int, provider: str | None = None) -> Payment
     return payment
 
 
-def notify(provider_code: str, body: bytes, signature: str, *, lock: bool = True) -> PaymentEvent:
-    """Apply a provider's notification (the HTTP callback and the sandbox page). A provider
-    that is not offered here (the sandbox in production) is ``ProviderUnavailable`` before
-    anything is read."""
+def verify_notification(provider_code: str, body: bytes, signature: str) -> dict:
+    """A provider's notification checked, for whatever it pays (a bill here; a training
+    purchase in institutions/sales.py, which books its own notices): the provider must take
+    callbacks and be offered here (else ``ProviderUnavailable``, before anything is read),
+    the signature must be the provider's and the fields readable (``InvalidNotification``).
+    Returns the fields (``read_notification``); nothing is written."""
     provider = PROVIDERS.get(provider_code)
     if provider is None or not provider.callback:
         raise InvalidNotification("未知的支付渠道")
     provider_offered(provider_code)
-    data = provider.verify(body, signature)
+    return provider.verify(body, signature)
+
+
+def notify(provider_code: str, body: bytes, signature: str, *, lock: bool = True) -> PaymentEvent:
+    """Apply a provider's notification (the HTTP callback and the sandbox page). A provider
+    that is not offered here (the sandbox in production) is ``ProviderUnavailable`` before
+    anything is read."""
+    data = verify_notification(provider_code, body, signature)
     return _apply(provider_code, data, actor=None, lock=lock)
 
 

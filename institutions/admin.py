@@ -6,6 +6,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from institutions import services, uscc
+from institutions.account_admin import *  # noqa: F401, F403
+from institutions.claim_admin import *  # noqa: F401, F403
 from institutions.complaint_admin import *  # noqa: F401, F403
 from institutions.enforcement_admin import *  # noqa: F401, F403
 from institutions.escrow_admin import *  # noqa: F401, F403  (the escrow's own admin)
@@ -20,6 +22,8 @@ from institutions.models import (
     SupervisedAccount,
     TrainingPolicy,
 )
+from institutions.refund_admin import *  # noqa: F401, F403
+from institutions.sale_admin import *  # noqa: F401, F403
 from portal.admin import AuditedAdmin, PolicyAdmin, ReadOnlyAdmin
 
 

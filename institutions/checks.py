@@ -7,9 +7,13 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import Exists, OuterRef
 
 from institutions import (  # noqa: F401
+    account_checks,
+    claim_checks,
     complaint_checks,
     enforcement_checks,
     escrow_checks,  # noqa: F401  (registers the escrow's checks)
+    refund_checks,
+    sale_checks,
 )
 from institutions.models import AnnualReview, Course, Institution, TrainingPolicy
 from institutions.selectors import list_changed_at

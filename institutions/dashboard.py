@@ -86,4 +86,10 @@ def escrow_warnings(f: Filters) -> Panel:
     )
 
 
-from institutions import complaint_dashboard, enforcement_dashboard  # noqa: E402, F401
+from institutions import (  # noqa: E402, F401
+    account_dashboard,
+    claim_dashboard,
+    complaint_dashboard,
+    enforcement_dashboard,
+    refund_dashboard,
+)

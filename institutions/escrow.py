@@ -279,7 +279,7 @@ def purchase_record(
                     institution=institution, course=course, parent_name=parent_name.strip(),
                     parent_phone=parent_phone.strip(), lessons=lessons, amount=amount,
                     starts_on=starts_on, ends_on=ends_on, supervision=account.kind,
-                    idempotency_key=key,
+                    idempotency_key=key, paid_at=timezone.now(),
                     recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
                     **_release_terms(institution),
                 )  # fmt: skip
@@ -309,6 +309,26 @@ def purchase_record(
     return purchase
 
 
+def purchase_paid(purchase: Purchase, *, actor, memo: str) -> EscrowTransaction:
+    """A sale's payment has arrived (institutions/sales.py books the notice): the purchase,
+    awaiting payment (ACCEPTED), becomes ACTIVE and its amount is posted into the holding
+    account (Kind.PURCHASE) under the purchase's key, which is also the reference the parent
+    wrote on the transfer, so the bank line matches it. The caller holds the row lock."""
+    _move(purchase, Status.ACTIVE)
+    purchase.paid_at = timezone.now()
+    purchase.save(update_fields=["status", "paid_at", "updated_at"])
+    amount = purchase.amount
+    return _post(
+        kind=Kind.PURCHASE,
+        institution_id=purchase.institution_id,
+        purchase=purchase,
+        entries=[(purchase.holding_account, amount), (purchase.account, -amount)],
+        key=purchase.idempotency_key,
+        actor=actor,
+        memo=memo,
+    )
+
+
 def _purchase_replayed(existing: Purchase, course_id, lessons, amount) -> Purchase:
     if (existing.course_id, existing.lessons, existing.amount) != (course_id, lessons, amount):
         raise ValidationError(
@@ -326,6 +346,8 @@ def lessons_consume(*, actor, purchase_id: int, total: int) -> Purchase:
         purchase = _locked_purchase(purchase_id)
         if total == purchase.lessons_consumed:
             return purchase
+        if purchase.status in Purchase.UNPAID:
+            raise ValidationError("该预收费尚未付款，不能登记消课。")
         if purchase.status != Status.ACTIVE:
             raise ValidationError("该预收费已退费，不能再登记消课。")
         if total > purchase.lessons:
@@ -352,6 +374,8 @@ def lessons_confirm(*, actor, purchase_id: int, total: int, today=None) -> Purch
             return purchase
         if purchase.status == Status.REFUNDED_FULL:
             raise ValidationError("该预收费已全额退费，无需再确认消课。")
+        if purchase.status in Purchase.UNPAID:
+            raise ValidationError("该预收费尚未付款，不能确认消课。")
         if total < purchase.lessons_confirmed:
             raise ValidationError({"total": "已确认的课时不能撤回；如有异议请提出争议。"})
         if total > purchase.lessons_consumed:
@@ -464,6 +488,8 @@ def dispute_open(*, actor, purchase_id: int, reason: str) -> Purchase:
             return purchase
         if purchase.status == Status.REFUNDED_FULL:
             raise ValidationError("该预收费已全额退费，不能再提出争议。")
+        if purchase.status in Purchase.UNPAID:
+            raise ValidationError("该预收费尚未付款，没有可争议的消课或资金。")
         purchase.dispute_open = True
         purchase.dispute_reason = reason.strip()[:300]
         purchase.save(update_fields=["dispute_open", "dispute_reason", "updated_at"])
@@ -634,6 +660,7 @@ def statement_import(
             new={"statement": statement.pk, "filename": statement.filename,
                  "imported": len(new_rows), "skipped": len(rows) - len(new_rows)},
         )  # fmt: skip
+        _sale_transfers_book(account, actor)
         statement_match(account=account)
     return statement
 
@@ -644,6 +671,7 @@ def statement_rematch(*, actor, account_id: int) -> int:
     require(is_bureau(actor, line="institutions", perm="institutions.add_bankstatementline"))
     with transaction.atomic():
         account = locked(SupervisedAccount.objects.filter(pk=account_id)).get()
+        _sale_transfers_book(account, actor)
         matched = statement_match(account=account)
         audit_record(
             actor=actor,
@@ -652,6 +680,14 @@ def statement_rematch(*, actor, account_id: int) -> int:
             new={"matched": matched},
         )
     return matched
+
+
+def _sale_transfers_book(account: SupervisedAccount, actor) -> None:
+    """Book the sales paid by bank transfer that the statement shows (institutions/sales.py;
+    imported here, not at the top: sales builds on this module). Under the account's lock."""
+    from institutions import sales
+
+    sales.transfer_lines_book(account=account, actor=actor)
 
 
 def escrow_account_code(institution_id: int) -> str:
@@ -707,6 +743,19 @@ def statement_match(*, account: SupervisedAccount) -> int:
     return matched
 
 
+def _kept_to_return(line: BankStatementLine) -> bool:
+    """A transfer with a sale's reference that was not its payment (another amount, paid
+    twice: institutions/sales.py keeps it as a SaleNotice to return): it carries the sale's
+    reference, so matching calls it an amount mismatch, yet it is booked like any other
+    line once it is handed back."""
+    from institutions.sale_models import SaleNotice
+
+    return SaleNotice.objects.filter(
+        provider="transfer", event_id=f"bankline:{line.pk}",
+        outcome__in=[SaleNotice.Outcome.MISMATCH, SaleNotice.Outcome.NOT_PAYABLE],
+    ).exists()  # fmt: skip
+
+
 def bank_line_book(*, actor, line_id: int, memo: str) -> EscrowTransaction:
     """Book an unmatched bank line into the ledger (bank charges, interest, or money taken
     from the escrow without a release: then the escrow balance falls short and the nightly
@@ -720,7 +769,7 @@ def bank_line_book(*, actor, line_id: int, memo: str) -> EscrowTransaction:
             tx = line.transaction
             tx.replayed = True
             return tx
-        if line.match != BankStatementLine.Match.UNMATCHED:
+        if line.match != BankStatementLine.Match.UNMATCHED and not _kept_to_return(line):
             raise ValidationError("参考号相符但金额不符的流水须先核实原记账，不能直接补记。")
         institution_id = line.account.institution_id
         tx = _post(

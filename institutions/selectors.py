@@ -34,7 +34,12 @@ def public_search(*, q="", district=None, category="", subject="", list_colour="
 
 
 def detail(pk: int):
-    courses = Course.objects.filter(active=True).prefetch_related("slots").order_by("name")
+    # the public page lists what may be sold: active and approved (已备案) courses only
+    courses = (
+        Course.objects.filter(active=True, filing=Course.Filing.APPROVED)
+        .prefetch_related("slots")
+        .order_by("name")
+    )
     institution = (
         Institution.objects.select_related("district", "supervised_account")
         .prefetch_related(Prefetch("courses", queryset=courses))

@@ -406,14 +406,11 @@ def lesson_problems(course: Course, day: dt.date, start: dt.time, end: dt.time) 
     return problems
 
 
-def course_save(
-    *, actor, institution: Institution, slots: list[dict], course: Course | None = None, **data
-) -> Course:
-    """Create or change a course with its weekly slots; refused, with the rule named, when
-    the price is over the cap or a lesson falls at a forbidden time."""
-    _may(actor)
+def _course_apply(course: Course, institution: Institution, slots: list[dict], data: dict):
+    """Fill ``course`` with ``data`` and judge it with its slots by course_save's rules:
+    the price cap, the training times, the calendar; every problem named, by field. Returns
+    the unsaved slot objects."""
     policy = TrainingPolicy.current()
-    course = course or Course(institution=institution)
     for key, value in data.items():
         setattr(course, key, value)
     slot_objs = [CourseSlot(course=course, **s) for s in slots]
@@ -444,6 +441,18 @@ def course_save(
         errors.setdefault("slots", []).extend(problems)
     if errors:
         raise ValidationError(errors)
+    return slot_objs
+
+
+def course_save(
+    *, actor, institution: Institution, slots: list[dict], course: Course | None = None, **data
+) -> Course:
+    """Create or change a course with its weekly slots (bureau staff); refused, with the rule
+    named, when the price is over the cap or a lesson falls at a forbidden time. A course the
+    bureau makes is approved (已备案) as made; a change keeps its filing state."""
+    _may(actor)
+    course = course or Course(institution=institution, filing=Course.Filing.APPROVED)
+    slot_objs = _course_apply(course, institution, slots, data)
     with transaction.atomic():
         created = course.pk is None
         course.save()
@@ -454,5 +463,135 @@ def course_save(
             action="institutions.course.created" if created else "institutions.course.changed",
             obj=course,
             new={**{k: v for k, v in data.items()}, "slots": slots},
+        )
+    return course
+
+
+# --- courses filed by the institution (备案) ------------------------------------------------
+
+FILING_FIELDS = [
+    "name", "subject", "mode", "lesson_minutes", "class_size", "price_per_lesson",
+    "term_start", "term_end",
+]  # fmt: skip
+
+
+def _slot_key(slots) -> list:
+    return sorted((s["weekday"], s["start"], s["end"]) for s in slots)
+
+
+def course_file(
+    *, actor, slots: list[dict], course_id: int | None = None, submit: bool = True, **data
+) -> Course:
+    """The institution (its 管理员 or 教务) files a course of its own with its weekly slots:
+    judged by course_save's rules, then 待备案 (``submit``) or kept as a draft. A change to
+    an approved course files it again (待备案: not sold until approved again); saving what
+    is already there changes nothing. Refused while the institution may not sell (black
+    list, suspended: institutions.accounts.selling_refusal)."""
+    from institutions.accounts import selling_refusal
+    from portal.permissions import is_institution_staff
+
+    require(is_institution_staff(actor, roles=["admin", "desk"]))
+    institution_id = actor.institution_staff.institution_id
+    F = Course.Filing
+    unknown = set(data) - set(FILING_FIELDS)
+    require(not unknown)
+    with transaction.atomic():
+        institution = Institution.objects.select_related("district").get(pk=institution_id)
+        refusal = selling_refusal(institution)
+        if refusal:
+            raise ValidationError({"institution": f"{refusal}不能提交课程备案。"})
+        if course_id is None:
+            course = Course(institution=institution)
+            old = None
+        else:
+            # lock the course: a decision of the bureau and a change do not cross
+            course = locked(Course.objects.filter(pk=course_id, institution=institution)).first()
+            require(course is not None)
+            old = {
+                **snapshot(course, FILING_FIELDS),
+                "slots": _slot_key(
+                    {"weekday": s.weekday, "start": s.start, "end": s.end}
+                    for s in course.slots.all()
+                ),
+            }
+        slot_objs = _course_apply(course, institution, slots, data)
+        new = {**snapshot(course, FILING_FIELDS), "slots": _slot_key(slots)}
+        target = F.SUBMITTED if submit else F.DRAFT
+        if old is not None and old == new:
+            if course.filing == target or course.filing == F.APPROVED:
+                return course  # nothing changed: an approved course stays approved
+            if course.filing == F.SUBMITTED and not submit:
+                return course  # a draft save does not take a filing back
+        previous = course.filing if old is not None else None
+        course.filing = target
+        course.filing_reason = ""
+        course.filed_at = timezone.now() if submit else course.filed_at
+        course.save()
+        course.slots.all().delete()
+        CourseSlot.objects.bulk_create(slot_objs)
+        audit_record(
+            actor=actor,
+            action="institutions.course.filed" if submit else "institutions.course.drafted",
+            obj=course,
+            old={"filing": previous, **(old or {})} if old else None,
+            new={"filing": target, **new},
+        )
+        if submit:
+            from portal.notices import line_staff, notify
+
+            notify(
+                line_staff(LINE),
+                key=f"course:{course.pk}:filed:{course.filed_at.isoformat()}",
+                message=f"{institution.name}提交了课程“{course.name}”的备案，请审核。",
+                url="/org/bureau/filings/",
+            )
+    return course
+
+
+def course_filing_decide(*, actor, course_id: int, approve: bool, reason: str = "") -> Course:
+    """Bureau staff approve a filed course (已备案: it may be sold) or return it with the
+    reason (退回); the institution's 管理员 and 教务 are told in their inbox."""
+    from institutions.account_models import InstitutionStaff
+    from portal.notices import notify
+
+    _may(actor)
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise ValidationError({"reason": "退回时请填写理由，告诉机构需要修改什么。"})
+    if len(reason) > 500:
+        raise ValidationError({"reason": "理由最多 500 个字。"})
+    F = Course.Filing
+    with transaction.atomic():
+        course = locked(Course.objects.filter(pk=course_id)).get()
+        target = F.APPROVED if approve else F.RETURNED
+        if course.filing == target and course.filing_reason == (reason if not approve else ""):
+            return course
+        if course.filing != F.SUBMITTED:
+            raise ValidationError(
+                {"course": f"课程“{course.name}”当前为“{course.get_filing_display()}”，"
+                 "不在待备案状态，不能审核。"}
+            )  # fmt: skip
+        course.filing = target
+        course.filing_reason = "" if approve else reason
+        course.save(update_fields=["filing", "filing_reason"])
+        audit_record(
+            actor=actor,
+            action="institutions.course.approved" if approve else "institutions.course.returned",
+            obj=course,
+            old={"filing": F.SUBMITTED},
+            new={"filing": target, "reason": course.filing_reason},
+        )
+        users = InstitutionStaff.objects.filter(
+            institution_id=course.institution_id, active=True, role__in=["admin", "desk"]
+        ).values_list("user_id", flat=True)
+        notify(
+            list(users),
+            key=f"course:{course.pk}:{target}:{course.filed_at or ''}",
+            message=(
+                f"课程“{course.name}”已通过备案，可以招生收费。"
+                if approve
+                else f"课程“{course.name}”备案被退回：{reason}"
+            ),
+            url=f"/org/courses/{course.pk}/",
         )
     return course

@@ -5,12 +5,20 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
-from institutions import escrow
+from institutions import claims, escrow, refunds, sales
 
 
 @shared_task(name="institutions.escrow.release_due", acks_late=True)
 def escrow_release_due(today: str | None = None) -> int:
-    """Nightly: release what the delay rule has made due (each purchase locked on its own;
-    a retry after a failure posts nothing twice, the releases being idempotent)."""
+    """Nightly, in order: offers parents left unanswered lapse (institutions/sales.py),
+    claims of lessons unanswered past their deadline count as confirmed
+    (institutions/claims.py), what the release rules make due is released (each purchase
+    locked on its own; a retry after a failure posts nothing twice, the releases being
+    idempotent), and refund requests the institution left unanswered go to the bureau
+    (institutions/refunds.py)."""
     day = dt.date.fromisoformat(today) if today else timezone.localdate()
-    return escrow.escrow_release_due(today=day)
+    sales.offers_expire()
+    claims.auto_confirm_due(today=day)
+    released = escrow.escrow_release_due(today=day)
+    refunds.escalate_overdue(today=day)
+    return released

@@ -47,6 +47,10 @@ def me(request):
         return redirect("portal:school_home")
     if kind == PARENT:
         return redirect("portal:parent_home")
+    from portal.access import INSTITUTION
+
+    if kind == INSTITUTION:
+        return redirect("org:home")  # a training institution's staff: 机构工作台
     raise PermissionDenied
 
 
