@@ -30,6 +30,7 @@ import logging
 import re
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import connection, transaction
@@ -124,8 +125,12 @@ def prepare(case) -> None:
     case.search_length = _length(case.search_title, case.search_body)
 
 
-def _length(search_title: str, search_body: str) -> int:
+def indexed_length(search_title: str, search_body: str) -> int:
+    """A document's length for BM25 (title words weighted), from its segmentation."""
     return TITLE_WEIGHT * len(search_title.split()) + len(search_body.split())
+
+
+_length = indexed_length
 
 
 def term_counts(search_title: str, search_body: str) -> Counter:
@@ -168,12 +173,12 @@ def refresh_index(queryset) -> int:
 # year) join as m. Ties go to the newest, then the lowest id.
 _BM25_SQL = """
 WITH stats AS (
-    SELECT count(*)::float AS n, greatest(coalesce(avg(search_length), 1), 1)::float AS avgdl
-    FROM cases_case
+    SELECT count(*)::float AS n, greatest(coalesce(avg({length}), 1), 1)::float AS avgdl
+    FROM {docs}
 ),
 hits AS (
-    SELECT case_id, tf, dl, count(*) OVER (PARTITION BY term) AS df
-    FROM cases_caseterm WHERE term = ANY(%s)
+    SELECT {fk} AS case_id, tf, dl, count(*) OVER (PARTITION BY term) AS df
+    FROM {terms} WHERE term = ANY(%s)
 ),
 scores AS (
     SELECT h.case_id, sum(
@@ -191,19 +196,42 @@ FROM scores JOIN m ON m.id = scores.case_id
 """
 
 
+@dataclass(frozen=True)
+class TermIndex:
+    """Where an index of this module's kind lives: the documents' table with their indexed
+    length and date (ties go to the newest), the (term, document) table of tf and dl, and the
+    text fields a one-character query matches by substring. The case library's is CASES; the
+    homework design library (homework/designs.py) builds its own the same way."""
+
+    docs: str
+    terms: str
+    fk: str
+    length: str = "search_length"
+    date: str = "published_on"
+    text_fields: tuple = ("title", "body")
+
+
+CASES = TermIndex(docs="cases_case", terms="cases_caseterm", fk="case_id")
+
+
 class RankedResults:
     """Matches in rank order, for a Paginator: counted, then sliced to ranked ids, then the
     page's rows with their joins (three narrow queries), never the whole rows."""
 
-    def __init__(self, queryset, terms: list[str], mode: str):
+    def __init__(self, queryset, terms: list[str], mode: str, index: TermIndex = CASES):
         self.base = queryset
         self.terms = terms
         self.need = len(terms) if mode == "and" else 1
+        self.index = index
         self._count = None
 
     def _run(self, select: str, tail: str = "", extra=()) -> list:
-        sql, params = self.base.order_by().values_list("pk", "published_on").query.sql_with_params()
-        query = _BM25_SQL.format(k1=K1, b=B, matches=sql, select=select, tail=tail)
+        ix = self.index
+        sql, params = self.base.order_by().values_list("pk", ix.date).query.sql_with_params()
+        query = _BM25_SQL.format(
+            k1=K1, b=B, matches=sql, select=select, tail=tail, docs=ix.docs, terms=ix.terms,
+            fk=ix.fk, length=ix.length,
+        )  # fmt: skip
         with connection.cursor() as cursor:
             cursor.execute(query, [self.terms, self.need, *params, *extra])
             return cursor.fetchall()
@@ -239,18 +267,21 @@ class RankedResults:
         return page[0] if page else None
 
 
-def search(queryset, text: str):
+def search(queryset, text: str, index: TermIndex = CASES):
     """(ranked results, mode): mode is "and", "or" (fallback) or "" (no usable words)."""
     terms = query_terms(text)
     if not terms:
         return queryset.none(), ""
     if len(terms[0]) == 1:  # a one-character query: not in the index, a substring match
-        found = queryset.filter(Q(title__contains=terms[0]) | Q(body__contains=terms[0]))
-        return found.order_by(F("published_on").desc(nulls_last=True), "pk"), "and"
-    results = RankedResults(queryset, terms, "and")
+        match = Q()
+        for name in index.text_fields:
+            match |= Q(**{f"{name}__contains": terms[0]})
+        found = queryset.filter(match)
+        return found.order_by(F(index.date).desc(nulls_last=True), "pk"), "and"
+    results = RankedResults(queryset, terms, "and", index)
     if len(terms) == 1 or results.exists():
         return results, "and"
-    return RankedResults(queryset, terms, "or"), "or"
+    return RankedResults(queryset, terms, "or", index), "or"
 
 
 def related(case, queryset, limit: int = 5):

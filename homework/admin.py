@@ -66,3 +66,6 @@ class ParentReportAdmin(ReadOnlyAdmin):
 class SurveyAdmin(ReadOnlyAdmin):
     list_display = ["title", "school_class", "start", "end"]
     list_select_related = ["school_class"]
+
+
+from homework.design_admin import *  # noqa: E402, F401, F403

@@ -171,3 +171,6 @@ def written_in_grades_1_2(for_date, classes):
             f"{for_date} 布置了家庭书面作业 {r['total']} 分钟（一、二年级不布置家庭书面作业）。"
         ),
     )
+
+
+from homework import design_checks  # noqa: E402, F401

@@ -48,3 +48,6 @@ def over_limit(f: Filters) -> Panel:
             ("数据截至", timezone.localtime(computed_at).strftime("%Y-%m-%d %H:%M")),
         ],
     )
+
+
+from homework import design_dashboard  # noqa: E402, F401

@@ -51,6 +51,35 @@ class HomeworkForm(forms.Form):
         max_length=HomeworkItem._meta.get_field("layer").max_length,
         error_messages={"max_length": _("分层不超过%(limit_value)d个字。")},
     )  # fmt: skip
+    design_layer = forms.TypedChoiceField(
+        label=_("选用作业设计（可选：内容、用时取自所选分层）"), required=False, coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": _("作业设计：只能选用本校或区推广的已审核作业设计。")},
+    )  # fmt: skip
+
+    def __init__(self, *args, layers=None, **kwargs):
+        """``layers``: the design layers the teacher may pick (homework/design_selectors.py);
+        none: the form has no picker, content and minutes are required as always."""
+        super().__init__(*args, **kwargs)
+        if not layers:
+            del self.fields["design_layer"]
+            return
+        self.fields["design_layer"].choices = [("", "（不选用）")] + [
+            (x.pk, f"{x.design.subject} · {x.design.unit} · {x.design.title} · "
+                   f"{x.get_level_display()}（{x.minutes}分钟）")
+            for x in layers
+        ]  # fmt: skip
+        # a picked layer brings its content and minutes: required only without one (clean)
+        self.fields["content"].required = False
+        self.fields["minutes"].required = False
+
+    def clean(self):
+        data = super().clean()
+        if "design_layer" in self.fields and not data.get("design_layer"):
+            for name in ("content", "minutes"):
+                if name not in self.errors and data.get(name) in (None, ""):
+                    self.add_error(name, self.fields[name].error_messages["required"])
+        return data
 
 
 class ReportForm(forms.Form):

@@ -103,10 +103,41 @@ def _parent(user):
     return user.parent
 
 
+def _design_layer(school_class, layer_id, data: dict):
+    """The design layer a teacher picked (作业设计库), and ``data`` taking its minutes, level
+    and (when none was typed) its content: the layer's minutes count toward the limit as
+    any item's. Only an approved design of the school or one shared in its district, of the
+    class's grade and the item's subject."""
+    from homework.design_selectors import usable_layers
+
+    try:
+        layer = usable_layers(school_class.school).filter(pk=int(layer_id)).first()
+    except (TypeError, ValueError):
+        layer = None
+    if layer is None:
+        raise ValidationError({"design_layer": "作业设计：只能选用本校或区推广的已审核作业设计。"})
+    design = layer.design
+    if design.grade != school_class.grade:
+        raise ValidationError(
+            {"design_layer": f"作业设计：该设计适用于{design.grade}年级，本班是"
+             f"{school_class.grade}年级。"}
+        )  # fmt: skip
+    if data.get("subject") and data["subject"] != design.subject:
+        raise ValidationError(
+            {"design_layer": f"作业设计：该设计是{design.subject}学科，与所选学科不一致。"}
+        )
+    data = dict(data, subject=design.subject, minutes=layer.minutes,
+                layer=layer.get_level_display())  # fmt: skip
+    if not (data.get("content") or "").strip():
+        data["content"] = layer.content
+    return layer, data
+
+
 def homework_publish(
-    *, user, school_class_id: int, date: dt.date, lock: bool = True, **data
+    *, user, school_class_id: int, date: dt.date, lock: bool = True, design_layer=None, **data
 ) -> HomeworkItem:
-    """Publish one item for a class and day, within the grade's limit.
+    """Publish one item for a class and day, within the grade's limit; ``design_layer``: the
+    id of a design layer the item is drawn from (homework/designs.py).
 
     The class row is locked for the transaction: two teachers publishing for one class at
     the same moment are serialised, so they cannot together push the day over the limit.
@@ -121,6 +152,9 @@ def homework_publish(
             school_class = classes.get(pk=school_class_id)
         except SchoolClass.DoesNotExist:
             raise PermissionDenied from None
+        layer = None
+        if design_layer not in (None, ""):
+            layer, data = _design_layer(school_class, design_layer, data)
         policy = HomeworkPolicy.current()
         total = day_total(school_class, date, policy)
         _after_total_read()
@@ -137,12 +171,13 @@ def homework_publish(
         item = HomeworkItem.objects.create(
             school_class=school_class, date=date, published_by=staff, **data
         )
-        audit_record(
-            actor=user,
-            action="homework.item.published",
-            obj=item,
-            new={k: data.get(k) for k in ITEM_FIELDS} | {"date": date},
-        )
+        new = {k: data.get(k) for k in ITEM_FIELDS} | {"date": date}
+        if layer is not None:
+            from homework.design_models import DesignUse
+
+            DesignUse.objects.create(item=item, layer=layer)
+            new["design_layer"] = layer.pk
+        audit_record(actor=user, action="homework.item.published", obj=item, new=new)
     return item
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from homework import reports, selectors, services
+from homework import design_selectors, reports, selectors, services
 from homework.forms import (
     CloseIssueForm,
     HomeworkForm,
@@ -66,9 +66,16 @@ def class_list(request):
 def class_day(request, pk, date):
     day = _day(date)
     school_class = get_scoped_or_404(
-        SchoolClass.objects.select_related("school"), request.user, pk=pk
+        design_selectors.with_designs_flag(SchoolClass.objects.select_related("school")),
+        request.user,
+        pk=pk,
     )
-    form = HomeworkForm(request.POST or None)
+    # the design layers the teacher may pick (作业设计库): approved designs of the class's
+    # grade, read only when the class's own query says there are some (no extra query else)
+    layers = []
+    if school_class.has_designs:
+        layers = list(design_selectors.usable_layers(school_class.school, grade=school_class.grade))
+    form = HomeworkForm(request.POST or None, layers=layers)
     if request.method == "POST" and form.is_valid():
         try:
             services.homework_publish(

@@ -1,0 +1,1 @@
+"""(scaffolding: the letter helper fills this module)"""
