@@ -579,6 +579,9 @@ def load_demo() -> list[str]:
             f"{c['courses'] + c['bad_courses']} 门课程、{c['purchases']} 笔预收费）"
         )
     lines += load_enforcement(actor=actor, district=district, specs=specs)
+    from institutions.demo_sides import load_sides
+
+    lines += load_sides(actor=actor, district=district, today=timezone.localdate())
     return lines
 
 

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "homework",
     "afterschool",
     "cases",
+    "governance",
 ]
 
 MIDDLEWARE = [
@@ -406,3 +407,99 @@ PORTAL_CASES_IMPORT_MAX_BYTES = env_int("PORTAL_CASES_IMPORT_MAX_BYTES", 2 * 102
 # whitenoise serves static/root/ at "/" (in production too: nginx proxies every path to
 # Django); the pages link the icon through {% static %} as well
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
+
+# --- claims: 消课 and the parent's confirmation (institutions/claims.py) ---
+# A claimed lesson the parent has neither confirmed nor disputed within this many days
+# (counted from the day it was claimed) counts as confirmed (逾期未确认，视为确认) in the
+# nightly sweep. 3 days: the portal's default; the national notice asks for the parent's
+# confirmation without fixing a period, so the bureau sets it.
+PORTAL_CLAIM_CONFIRM_DAYS = env_int("PORTAL_CLAIM_CONFIRM_DAYS", 3)
+# Purchases locked and confirmed together by the nightly sweep (one set-based update and one
+# multi-row ledger insert per chunk).
+PORTAL_CLAIM_SWEEP_CHUNK = env_int("PORTAL_CLAIM_SWEEP_CHUNK", 2000)
+
+# --- sales: selling through the escrow (institutions/sales.py) ---
+# An offer (a sale recorded by the institution, 待家长确认) the parent neither accepts nor
+# declines within this many days lapses (已过期). 7 days: the portal's default, no national
+# figure; the bureau sets it.
+PORTAL_SALE_OFFER_DAYS = env_int("PORTAL_SALE_OFFER_DAYS", 7)
+
+# --- org: the institution's side (机构端), institutions/accounts.py ---
+# Account requests (申请机构账号) one address may file in an hour from the public pages
+# (then the Chinese 429 page); counted in the Redis cache, nothing stored about the address.
+PORTAL_ORG_REQUEST_RATE_PER_HOUR = env_int("PORTAL_ORG_REQUEST_RATE_PER_HOUR", 5)
+# Length of the one-time initial password of a new institution account (shown once); never
+# under the password validators' minimum (PORTAL_PASSWORD_MIN_LENGTH).
+PORTAL_ORG_INITIAL_PASSWORD_LENGTH = env_int("PORTAL_ORG_INITIAL_PASSWORD_LENGTH", 16)
+
+# --- care: the care ledger (关爱帮扶 一人一档), governance/care.py ---
+# The categories of pupils needing care (comma-separated, shown as written): 留守儿童,
+# 困难家庭, 残疾/随班就读, 心理关注 are the ones the national and provincial notices on care
+# for left-behind and disadvantaged pupils name; a district may add its own.
+PORTAL_CARE_CATEGORIES = env_list(
+    "PORTAL_CARE_CATEGORIES", ["留守儿童", "困难家庭", "残疾/随班就读", "心理关注"]
+)
+# The categories whose pupils need more visits (at least PORTAL_CARE_SPECIAL_VISITS_PER_TERM).
+PORTAL_CARE_SPECIAL_CATEGORIES = env_list(
+    "PORTAL_CARE_SPECIAL_CATEGORIES", ["残疾/随班就读", "心理关注"]
+)
+# Home visits a term (家访): every recorded pupil at least 1, special pupils at least 3.
+PORTAL_CARE_VISITS_PER_TERM = env_int("PORTAL_CARE_VISITS_PER_TERM", 1)
+PORTAL_CARE_SPECIAL_VISITS_PER_TERM = env_int("PORTAL_CARE_SPECIAL_VISITS_PER_TERM", 3)
+# Which logged forms count as a home visit (CareContact.Form values): 家访 only by default.
+PORTAL_CARE_VISIT_FORMS = env_list("PORTAL_CARE_VISIT_FORMS", ["visit"])
+# Days from the term's start (or the record's opening, if later) within which the first visit
+# is due; the further visits of a special pupil fall due evenly over the rest of the term.
+PORTAL_CARE_FIRST_VISIT_DAYS = env_int("PORTAL_CARE_FIRST_VISIT_DAYS", 30)
+
+# --- governance: 阳光分班, the public random class draw (governance/draw.py) ---
+# Whether a grade-7 draw may balance classes by a band the school gives (分层) as well as by
+# gender, for every draw of the district; false (the national default: 均衡编班 without any
+# grouping by scores). Bureau staff may also allow it for one draw when they publish its
+# commitment. Grade 1 never uses bands.
+PORTAL_DRAW_BANDS_ALLOWED = env_bool("PORTAL_DRAW_BANDS_ALLOWED", False)
+# 标准班额 (教育部 2018, 消除大班额): at most 45 pupils a class in primary grade 1, 50 in junior
+# grade 7; a draw whose classes would be larger is refused, naming the class count.
+PORTAL_DRAW_CLASS_SIZE_MAX_GRADE_1 = env_int("PORTAL_DRAW_CLASS_SIZE_MAX_GRADE_1", 45)
+PORTAL_DRAW_CLASS_SIZE_MAX_GRADE_7 = env_int("PORTAL_DRAW_CLASS_SIZE_MAX_GRADE_7", 50)
+# At most this many classes and pupils in one draw, and the largest list file (bytes).
+PORTAL_DRAW_MAX_CLASSES = env_int("PORTAL_DRAW_MAX_CLASSES", 30)
+PORTAL_DRAW_MAX_PUPILS = env_int("PORTAL_DRAW_MAX_PUPILS", 1500)
+PORTAL_DRAW_LIST_MAX_BYTES = env_int("PORTAL_DRAW_LIST_MAX_BYTES", 1024 * 1024)
+# A published draw not run this many days after its scheduled day is a nightly finding.
+PORTAL_DRAW_RUN_GRACE_DAYS = env_int("PORTAL_DRAW_RUN_GRACE_DAYS", 1)
+
+# --- governance: exams (考试管理, governance/exams.py; issue 18 part 5) ---
+# 《教育部办公厅关于加强义务教育学校考试管理的通知》(2021): no paper exams in grades 1–2; one
+# end-of-term exam (期末) a term per subject; lower-secondary grades (7–9) may add one
+# mid-term (期中); results as grades, never a published ranking.
+PORTAL_EXAM_NO_PAPER_MAX_GRADE = env_int("PORTAL_EXAM_NO_PAPER_MAX_GRADE", 2)
+PORTAL_EXAM_FINALS_PER_TERM = env_int("PORTAL_EXAM_FINALS_PER_TERM", 1)
+PORTAL_EXAM_MIDTERMS_PER_TERM = env_int("PORTAL_EXAM_MIDTERMS_PER_TERM", 1)
+PORTAL_EXAM_MIDTERM_MIN_GRADE = env_int("PORTAL_EXAM_MIDTERM_MIN_GRADE", 7)
+PORTAL_EXAM_RANKING_ALLOWED = env_bool("PORTAL_EXAM_RANKING_ALLOWED", False)
+# --- governance: letters to parents (致家长的一封信, governance/letters.py; part 6) ---
+PORTAL_LETTER_TITLE_MAX_CHARS = env_int("PORTAL_LETTER_TITLE_MAX_CHARS", 100)
+PORTAL_LETTER_BODY_MAX_CHARS = env_int("PORTAL_LETTER_BODY_MAX_CHARS", 5000)
+
+# --- institutions: refunds of prepaid fees (退费申请, institutions/refunds.py) ---
+# Calendar days (not working days: the escrow's other deadlines count calendar days and a
+# parent waiting for money waits through weekends too) the institution has to agree to or
+# refuse a parent's refund request; the day of the request is day 0, the institution may still
+# answer on day N, and the nightly sweep of day N+1 sends an unanswered request to the bureau.
+PORTAL_REFUND_ANSWER_DAYS = env_int("PORTAL_REFUND_ANSWER_DAYS", 7)
+# Longest reason (parent, institution, bureau) in characters.
+PORTAL_REFUND_REASON_MAX_CHARS = env_int("PORTAL_REFUND_REASON_MAX_CHARS", 300)
+
+# --- designs: the homework design library and its review (homework/designs.py) ---
+# Whether the author of a design may review it as a member of the school's 作业审核小组. No:
+# a review is by another teacher (the notices on 作业设计 ask for collective review, 集体审核).
+HOMEWORK_DESIGN_AUTHOR_MAY_REVIEW = env_bool("HOMEWORK_DESIGN_AUTHOR_MAY_REVIEW", False)
+# The shortest comment a design returned to its author may carry (characters): a return
+# says what to change.
+HOMEWORK_DESIGN_RETURN_COMMENT_MIN = env_int("HOMEWORK_DESIGN_RETURN_COMMENT_MIN", 5)
+
+# --- org (second part): waiting times of the bureau's queues (institutions/account_checks.py) ---
+# A course filing (待备案) or an account request waiting longer than this many days is a
+# nightly finding of the training line (no national figure: the portal's default).
+PORTAL_ORG_QUEUE_DAYS = env_int("PORTAL_ORG_QUEUE_DAYS", 7)

@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group, Permission
 # permission of its app, and may read the shared core.
 STAFF_GROUPS = {
     "校外培训": ["institutions"],
-    "基础教育/作业": ["homework"],
+    "基础教育/作业": ["homework", "governance"],
     "课后服务": ["afterschool"],
     "案例库": ["cases"],
 }

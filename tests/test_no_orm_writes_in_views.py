@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ["portal", "institutions", "homework", "afterschool", "cases"]
+APPS = ["portal", "institutions", "homework", "afterschool", "cases", "governance"]
 WRITES = {"save", "create", "update", "delete", "bulk_create", "bulk_update", "get_or_create",
           "update_or_create"}  # fmt: skip
 

@@ -120,6 +120,7 @@ def test_the_school_page_runs_a_fixed_number_of_queries(
         SchoolStaffFactory(school=world.school_a)
     c = client_for(world.principal_a)
     c.get(reverse("portal:school_home"))  # warm the session
-    # session, user, school_staff, school, classes, staff, finding counts
-    with django_assert_num_queries(7):
+    # session, user, school_staff, school, classes, staff, finding counts, and whether the
+    # user may open the care ledger (a head teacher, the principal or care staff)
+    with django_assert_num_queries(8):
         assert c.get(reverse("portal:school_home")).status_code == 200

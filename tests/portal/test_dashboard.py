@@ -81,7 +81,9 @@ def test_the_dashboard_costs_the_same_queries_however_big_the_district(
     c = client_for(staff)
     url = reverse("dashboard:index") + f"?district={world.school_a.district_id}&month={month()}"
     assert c.get(url).status_code == 200  # the first view of a month keeps its homework report
-    with django_assert_num_queries(29):
+    # 29 before the escrow's sides and the governance registers; their panels: account queues
+    # 2, claims 1, refunds 2, pledges/exams/letters 4, care 3, designs 2, draws 1 (43 measured)
+    with django_assert_num_queries(43):
         r = c.get(url)
     assert r.status_code == 200
 

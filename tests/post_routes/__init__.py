@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group
 
-from tests.factories import ParentFactory, UserFactory
+from tests.factories import InstitutionStaffFactory, ParentFactory, UserFactory
 
 MODULES = ["cases_portal", "cases_homework", "cases_afterschool", "cases_institutions",
-           "cases_complaints", "cases_enforcement",
+           "cases_complaints", "cases_enforcement", "cases_org", "cases_sales",
+           "cases_training", "cases_refunds", "cases_designs", "cases_draw", "cases_pledges",
+           "cases_care", "cases_exams", "cases_letters",
            "cases_cases"]  # fmt: skip
 
 
@@ -77,6 +79,8 @@ REFUSERS = {
     "bureau_afterschool": lambda w: staff_of("课后服务", "bureau_as"),
     "bureau_cases": lambda w: staff_of("案例库", "bureau_cases"),
     "staff_without_group": lambda w: UserFactory(username="bare_staff", is_staff=True),
+    # staff (管理员) of a training institution the case did not make: another institution's
+    "other_institution": lambda w: InstitutionStaffFactory(user__username="other_inst").user,
 }
 
 
