@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from governance import care_selectors as sel
 from governance.care_models import CareContact, CareRecord, CareStaff
+from portal import designations
 from portal.audit import audit_record
 from portal.locks import locked
 from portal.models import SchoolStaff
@@ -57,12 +58,7 @@ def _check_need(need) -> str:
 
 
 def _school_staff(actor, staff_id, field: str, label: str) -> SchoolStaff | None:
-    if staff_id in (None, ""):
-        return None
-    try:
-        return SchoolStaff.objects.get(pk=int(staff_id), school_id=actor.school_staff.school_id)
-    except (SchoolStaff.DoesNotExist, TypeError, ValueError):
-        raise ValidationError({field: f"{label}：请选择本校教职工。"}) from None
+    return designations.school_staff_of(actor, staff_id, field, label)
 
 
 # --- care staff (关爱帮扶专干), kept by the principal -------------------------------------------
@@ -70,33 +66,17 @@ def _school_staff(actor, staff_id, field: str, label: str) -> SchoolStaff | None
 
 def care_staff_designate(*, actor, staff_id) -> CareStaff:
     require(sel.is_principal(actor))
-    with transaction.atomic():
-        staff = _school_staff(actor, staff_id, "staff", "教职工")
-        if staff is None:
-            raise ValidationError({"staff": "教职工：请选择本校教职工。"})
-        locked(SchoolStaff.objects.filter(pk=staff.pk)).get()
-        existing = CareStaff.objects.filter(staff=staff).first()
-        if existing is not None:
-            return existing
-        row = CareStaff.objects.create(school_id=staff.school_id, staff=staff, designated_by=actor)
-        audit_record(
-            actor=actor, action="governance.care.staff_designated", obj=row,
-            new={"staff": staff.pk},
-        )  # fmt: skip
-    return row
+    return designations.designate(
+        CareStaff, actor=actor, staff_id=staff_id, action="governance.care.staff_designated"
+    )
 
 
 def care_staff_remove(*, actor, staff_id) -> None:
     require(sel.is_principal(actor))
-    with transaction.atomic():
-        staff = _school_staff(actor, staff_id, "staff", "教职工")
-        row = staff and locked(CareStaff.objects.filter(staff=staff)).first()
-        if row is None:
-            raise ValidationError({"staff": "教职工：该教职工不是关爱帮扶专干。"})
-        audit_record(
-            actor=actor, action="governance.care.staff_removed", obj=row, old={"staff": staff.pk}
-        )
-        row.delete()
+    designations.undesignate(
+        CareStaff, actor=actor, staff_id=staff_id, action="governance.care.staff_removed",
+        not_member="该教职工不是关爱帮扶专干。",
+    )  # fmt: skip
 
 
 # --- records ---------------------------------------------------------------------------------

@@ -26,17 +26,13 @@ from django.db.models import Count, Q
 from governance.care_models import CareContact, CareRecord, CareStaff
 from portal.access import SCHOOL, kind_of
 from portal.models import Child, School, SchoolPeriod, SchoolStaff
+from portal.permissions import is_principal  # noqa: F401  (the care pages ask sel.is_principal)
 
 Role = SchoolStaff.Role
 
 
 def _staff(user) -> SchoolStaff | None:
     return user.school_staff if kind_of(user) == SCHOOL else None
-
-
-def is_principal(user) -> bool:
-    staff = _staff(user)
-    return staff is not None and staff.role == Role.PRINCIPAL
 
 
 def is_care_staff(staff: SchoolStaff) -> bool:

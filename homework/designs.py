@@ -24,11 +24,12 @@ from django.utils import timezone
 from cases import search as case_search
 from homework.design_models import DesignLayer, DesignTerm, HomeworkDesign, ReviewMember
 from homework.models import SUBJECTS
+from portal import designations
 from portal.access import SCHOOL, kind_of
 from portal.audit import audit_record
 from portal.locks import locked
 from portal.models import SchoolStaff
-from portal.permissions import is_bureau, require
+from portal.permissions import is_bureau, is_principal, require
 
 S = HomeworkDesign.Status
 Level = DesignLayer.Level
@@ -44,10 +45,6 @@ INDEX = case_search.TermIndex(
 def _staff(user) -> SchoolStaff:
     require(kind_of(user) == SCHOOL)
     return user.school_staff
-
-
-def is_principal(user) -> bool:
-    return kind_of(user) == SCHOOL and user.school_staff.role == SchoolStaff.Role.PRINCIPAL
 
 
 def is_reviewer(user) -> bool:
@@ -89,39 +86,19 @@ def search(queryset, text: str):
 # --- the review group ------------------------------------------------------------------------
 
 
-def _school_staff(actor, staff_id) -> SchoolStaff:
-    try:
-        return SchoolStaff.objects.get(pk=int(staff_id), school_id=actor.school_staff.school_id)
-    except (SchoolStaff.DoesNotExist, TypeError, ValueError):
-        raise ValidationError({"staff": "教职工：请选择本校教职工。"}) from None
-
-
 def reviewer_designate(*, actor, staff_id) -> ReviewMember:
     require(is_principal(actor))
-    with transaction.atomic():
-        staff = _school_staff(actor, staff_id)
-        locked(SchoolStaff.objects.filter(pk=staff.pk)).get()
-        existing = ReviewMember.objects.filter(staff=staff).first()
-        if existing is not None:
-            return existing
-        row = ReviewMember.objects.create(
-            school_id=staff.school_id, staff=staff, designated_by=actor
-        )
-        audit_record(actor=actor, action="homework.design.reviewer_added", obj=row,
-                     new={"staff": staff.pk})  # fmt: skip
-    return row
+    return designations.designate(
+        ReviewMember, actor=actor, staff_id=staff_id, action="homework.design.reviewer_added"
+    )
 
 
 def reviewer_remove(*, actor, staff_id) -> None:
     require(is_principal(actor))
-    with transaction.atomic():
-        staff = _school_staff(actor, staff_id)
-        row = locked(ReviewMember.objects.filter(staff=staff)).first()
-        if row is None:
-            raise ValidationError({"staff": "教职工：该教职工不是作业审核小组成员。"})
-        audit_record(actor=actor, action="homework.design.reviewer_removed", obj=row,
-                     old={"staff": staff.pk})  # fmt: skip
-        row.delete()
+    designations.undesignate(
+        ReviewMember, actor=actor, staff_id=staff_id, action="homework.design.reviewer_removed",
+        not_member="该教职工不是作业审核小组成员。",
+    )  # fmt: skip
 
 
 # --- designs ---------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ __all__ = [
     "institution_required",
     "is_bureau",
     "is_institution_staff",
+    "is_principal",
     "is_school_manager",
     "kind_required",
     "require",
@@ -84,6 +85,19 @@ def is_school_manager(user, school_id=None) -> bool:
         return False
     staff = user.school_staff
     if staff.role not in SchoolStaff.MANAGER_ROLES:
+        return False
+    return school_id is None or staff.school_id == school_id
+
+
+def is_principal(user, school_id=None) -> bool:
+    """The 校长 of a school (of ``school_id`` when given): who designates the school's care
+    staff and homework review group (portal.designations)."""
+    from portal.models import SchoolStaff
+
+    if kind_of(user) != SCHOOL:
+        return False
+    staff = user.school_staff
+    if staff.role != SchoolStaff.Role.PRINCIPAL:
         return False
     return school_id is None or staff.school_id == school_id
 
