@@ -9,6 +9,7 @@ test transaction), and the database is flushed afterwards, as after a transactio
 """
 
 import io
+import json
 import re
 from types import SimpleNamespace
 
@@ -19,6 +20,13 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
+from governance import draw
+from governance.care_models import CareContact, CareRecord
+from governance.draw_models import Draw
+from governance.exam_models import Exam
+from governance.letter_models import ParentLetter
+from governance.pledge_models import PledgeLetter
+from homework.design_models import DesignUse, HomeworkDesign, ReviewMember
 from institutions import colour, escrow
 from institutions import demo as institutions_demo
 from institutions.complaint_models import Complaint
@@ -35,7 +43,7 @@ from institutions.escrow_models import EscrowTransaction, Purchase
 from institutions.models import GovernanceStep, Institution
 from portal import dashboard
 from portal.demo import BUREAU, DISTRICT
-from portal.models import CheckRun, District, Finding, Notice
+from portal.models import AuditLog, CheckRun, District, Finding, Notice
 
 # Panels that cannot show a figure for the demo, and why. Each reason is checked below where
 # it can be (the panel really has no data), so an exception cannot hide a regression.
@@ -265,3 +273,36 @@ def test_the_enforcement_layer_is_complete_and_consistent(demo):
     assert set(
         NoticeEntry.objects.filter(notice=notice).values_list("sanction_id", flat=True)
     ) == set(Sanction.objects.values_list("pk", flat=True))
+
+
+@pytest.mark.django_db
+def test_the_governance_registers_and_the_design_library_are_filled_through_services(demo):
+    drawn = Draw.objects.get(status=Draw.Status.DRAWN)
+    assert (drawn.school.name, drawn.grade, drawn.pupils.count()) == ("示范区实验小学", 1, 40)
+    assert drawn.published_by.username == "bureau_homework" and drawn.drawn_at <= timezone.now()
+    # the published result is the algorithm's, as tools/verify_draw.py recomputes it
+    assert draw.assign(drawn.seed, json.loads(drawn.document)) == drawn.result
+    waiting = Draw.objects.get(status=Draw.Status.PUBLISHED)
+    assert waiting.school.name == "示范区第一中学" and waiting.scheduled_at > timezone.now()
+    letters = PledgeLetter.objects.all()
+    assert letters.filter(signed_at__isnull=False).exists()
+    assert letters.filter(signed_at__isnull=True).exists()
+    assert CareRecord.objects.count() >= 3
+    assert CareContact.objects.filter(form=CareContact.Form.VISIT).count() == 1
+    assert {"final", "unit"} <= set(Exam.objects.values_list("kind", flat=True))
+    letter = ParentLetter.objects.get()
+    read = Notice.objects.filter(key=letter.notice_key, read_at__isnull=False)
+    assert list(read.values_list("user__username", flat=True)) == ["parent_zhang"]
+    assert letter.deliveries.count() > 1
+    statuses = set(HomeworkDesign.objects.values_list("status", flat=True))
+    assert statuses == {"approved", "submitted", "returned"}
+    assert HomeworkDesign.objects.filter(shared_on__isnull=False, status="approved").exists()
+    assert ReviewMember.objects.exists() and DesignUse.objects.exists()
+    # written by the services: each register's audit rows are there
+    actions = set(AuditLog.objects.values_list("action", flat=True))
+    assert {
+        "governance.draw.drawn", "governance.draw.published", "governance.pledge_letter.signed",
+        "governance.care.opened", "governance.care.contact_logged", "governance.exam.created",
+        "governance.letter.sent", "governance.letter.read", "homework.design.approved",
+        "homework.design.shared", "homework.design.returned",
+    } <= actions  # fmt: skip
