@@ -23,16 +23,9 @@ from governance.care_forms import ContactForm, RecordForm, StaffForm
 from portal import params
 from portal.models import District
 from portal.permissions import bureau_required, passes
+from portal.views import errors_to_form
 
 ERROR_STATUS = 400
-
-
-def _put_errors(form, exc: ValidationError):
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @passes(sel.may_use_care)
@@ -65,7 +58,7 @@ def new(request):
                 need=d["need"], contact_id=d["contact"],
             )  # fmt: skip
         except ValidationError as exc:
-            _put_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "已建档。")
             return redirect("care:detail", pk=record.pk)
@@ -111,7 +104,7 @@ def edit(request, pk):
                 contact_id=d["contact"],
             )  # fmt: skip
         except ValidationError as exc:
-            _put_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "档案已更新。")
             return redirect("care:detail", pk=pk)
@@ -148,7 +141,7 @@ def contact(request, pk):
                 notes=d["notes"], by_id=d["by"],
             )  # fmt: skip
         except ValidationError as exc:
-            _put_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "已登记。")
             return redirect("care:detail", pk=pk)
@@ -179,7 +172,7 @@ def _staff_post(request, service, done):
         try:
             service(actor=request.user, staff_id=form.cleaned_data["staff"])
         except ValidationError as exc:
-            _put_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, done)
             return redirect("care:staff")

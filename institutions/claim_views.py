@@ -27,17 +27,10 @@ from institutions.models import Course
 from portal import params
 from portal.access import get_scoped_or_404, scope
 from portal.permissions import PARENT, institution_required, kind_required
+from portal.views import errors_to_form
 
 R = InstitutionStaff.Role
 S = LessonClaim.Status
-
-
-def _put_errors(form, exc: ValidationError):
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, errors in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 # --- parents --------------------------------------------------------------------------------
@@ -106,7 +99,7 @@ def claim_dispute(request, pk):
                 complain=form.cleaned_data["complain"],
             )  # fmt: skip
         except ValidationError as exc:
-            _put_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             text = "已提出异议，该笔预收费暂停释放，教育局校外培训科将处理。"
             if code:
@@ -160,7 +153,7 @@ def course_claim(request, pk):
                     start=d["start"], end=d["end"], lessons=d["lessons"],
                 )  # fmt: skip
             except ValidationError as exc:
-                _put_errors(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.success(
                     request,

@@ -28,17 +28,10 @@ from institutions.refund_forms import AnswerForm, AskForm, BatchForm, DecideForm
 from institutions.refund_models import RefundBatch
 from portal.access import get_scoped_or_404
 from portal.permissions import PARENT, bureau_required, institution_required, kind_required
+from portal.views import errors_to_form
 
 ERROR_STATUS = 400
 ANSWERERS = (InstitutionStaff.Role.ADMIN, InstitutionStaff.Role.FINANCE)
-
-
-def _put_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _found(request, pk):
@@ -72,7 +65,7 @@ def ask(request, pk):
                 actor=request.user, purchase_id=purchase.pk, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _put_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"退费申请已提交，机构应在 {made.deadline} 前答复。")
             return redirect("refunds:status", pk=made.pk)
@@ -117,7 +110,7 @@ def answer(request, pk):
                 reason=form.cleaned_data["reason"],
             )  # fmt: skip
         except ValidationError as exc:
-            _put_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "已答复。")
             return redirect("refunds:answer", pk=item.pk)
@@ -154,7 +147,7 @@ def decide(request, pk):
                 reason=form.cleaned_data["reason"],
             )  # fmt: skip
         except ValidationError as exc:
-            _put_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "已作出决定。")
             return redirect("refunds:decide", pk=item.pk)
@@ -193,7 +186,7 @@ def batch(request, pk):
                     reason=form.cleaned_data["reason"],
                 )  # fmt: skip
             except ValidationError as exc:
-                _put_errors(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.success(request, f"批量退费已执行：{done.purchases} 笔。")
                 return redirect("refunds:batch_result", pk=done.pk)
