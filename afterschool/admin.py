@@ -265,3 +265,11 @@ class CorrectionRequestAdmin(ReadOnlyAdmin):
     list_display = ["attendance", "mark", "status", "reason", "created_at", "decided_at"]
     list_filter = ["status"]
     list_select_related = ["attendance__lesson__offering", "attendance__child"]
+
+
+# care beyond the school day and funding, one admin module per part
+from afterschool.funding_admin import *  # noqa: E402,F401,F403
+from afterschool.holiday_admin import *  # noqa: E402,F401,F403
+from afterschool.lunch_admin import *  # noqa: E402,F401,F403
+from afterschool.people_admin import *  # noqa: E402,F401,F403
+from afterschool.sites_admin import *  # noqa: E402,F401,F403

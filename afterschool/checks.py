@@ -300,3 +300,13 @@ def plan_item_understaffed(for_date, items):
         yield Found(subject=item, school=school,
                     message=f"{school.name}方案中的“{item.name}”计划{item.teachers}名教师，"
                     f"课程上只有{item.staffed}名。")  # fmt: skip
+
+
+# the checks of care beyond the school day and of funding, one module per part
+from afterschool import (  # noqa: E402,F401
+    funding_checks,
+    holiday_checks,
+    lunch_checks,
+    people_checks,
+    sites_checks,
+)

@@ -43,3 +43,13 @@ def plans(f: Filters) -> Panel:
         for s in SchoolPlan.Status
     ]
     return Panel(title="", series=[Series("方案数", bars)], unit="份")
+
+
+# the panels of care beyond the school day and of funding, one module per part
+from afterschool import (  # noqa: E402,F401
+    funding_dashboard,
+    holiday_dashboard,
+    lunch_dashboard,
+    people_dashboard,
+    sites_dashboard,
+)

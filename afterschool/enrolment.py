@@ -191,6 +191,25 @@ def _take(offering, child, user, *, waiting_allowed=True) -> Enrolment:
     return enrolment
 
 
+def take_locked(offering, child, user, *, full: bool = False) -> Enrolment:
+    """For another kind of care's own enrolment service (lunch care's beds): the caller
+    holds the course's lock (``_lock_course`` or ``locked``) and has made its own checks;
+    a place if one is left and ``full`` is not set by the caller's own capacity (beds),
+    else the waiting list. Bills, audit and waiting list as for any course."""
+    if full:
+        enrolment = Enrolment.objects.create(
+            offering=offering, child=child, status=Enrolment.Status.WAITING, by=user
+        )
+        audit_record(
+            actor=user,
+            action=f"afterschool.enrolment.{Enrolment.Status.WAITING}",
+            obj=enrolment,
+            new={"offering": offering.pk, "child": child.pk},
+        )
+        return enrolment
+    return _take(offering, child, user)
+
+
 def enrol(*, user, child_id: int, offering_id: int, lock: bool = True, now=None) -> Enrolment:
     """Enrol a parent's own child; a full course puts them on the waiting list (no payment
     is ever asked for a waiting place). Enrolling again is refused with "已报名"
@@ -390,17 +409,22 @@ def switch(*, user, enrolment_id: int, to_offering_id: int, now=None) -> Enrolme
     return moved
 
 
+# A kind of care with a capacity of its own besides places (lunch care's beds) narrows
+# who on the waiting list may move up: kind -> f(offering, waiting queryset) -> queryset.
+WAITING_ELIGIBLE: dict = {}
+
+
 def _promote(offering_id: int, *, actor, now=None) -> Enrolment | None:
     """Move the first waiting child up, in the order they asked (inside the offering lock)."""
     offering = Offering.objects.select_related("plan__term").get(pk=offering_id)
     taken = Enrolment.objects.filter(offering=offering, status=Enrolment.Status.ENROLLED).count()
     if taken >= offering.capacity:
         return None
-    first = (
-        locked(Enrolment.objects.filter(offering=offering, status=Enrolment.Status.WAITING))
-        .order_by("created_at", "id")
-        .first()
-    )
+    waiting = Enrolment.objects.filter(offering=offering, status=Enrolment.Status.WAITING)
+    narrow = WAITING_ELIGIBLE.get(offering.kind)
+    if narrow is not None:
+        waiting = narrow(offering, waiting)
+    first = locked(waiting).order_by("created_at", "id").first()
     if first is None:
         return None
     first.status = Enrolment.Status.ENROLLED

@@ -80,8 +80,7 @@ class SchoolPlan(models.Model):
         verbose_name=_("学期"),
         on_delete=models.PROTECT,
         related_name="+",
-        limit_choices_to={"kind": "term"},
-    )
+    )  # a term, or a vacation (holiday care, afterschool.holiday)
     weekdays = ArrayField(
         models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)]),
         verbose_name=_("服务日"),
@@ -124,8 +123,21 @@ class PlanItem(models.Model):
         on_delete=models.CASCADE,
         related_name="plan_items",
     )
+
+    class Activity(models.TextChoices):
+        # holiday care offers the first four only: the policy forbids 集体补课 (holiday)
+        CARE = "care", _("看护")
+        SELF_STUDY = "self_study", _("自主学习")
+        SPORTS_ARTS = "sports_arts", _("文体活动")
+        READING = "reading", _("阅读")
+        SUBJECT = "subject", _("学科辅导")
+        OTHER = "other", _("其他")
+
     name = models.CharField(_("服务项目"), max_length=100)
     teachers = models.PositiveSmallIntegerField(_("计划教师人数"), default=1)
+    activity = models.CharField(
+        _("活动类型"), max_length=12, choices=Activity.choices, default=Activity.OTHER
+    )
 
     SCOPE = {"school": "plan__school", "parent": None}
 
@@ -278,6 +290,9 @@ class Offering(models.Model):
         CARE = "care", _("基本托管")
         HOMEWORK = "homework", _("作业辅导")
         ENRICHMENT = "enrichment", _("拓展课程")
+        HOLIDAY = "holiday", _("假期托管")  # one week block at a host site
+        LUNCH = "lunch", _("午托")  # one month of a school's lunch-break care
+        COMMUNITY = "community", _("社区课堂")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
@@ -347,6 +362,18 @@ class Offering(models.Model):
     )
     # a course may start later in the term than the term itself (a second-half club)
     starts_on = models.DateField(_("开课日期（空：学期开始）"), null=True, blank=True)
+    # and end before it (a holiday week block, a month of lunch care)
+    ends_on = models.DateField(_("结课日期（空：学期结束）"), null=True, blank=True)
+    # where it happens when not at ``school`` (a community site, a holiday host site); the
+    # school is then the one whose plan and collection account it uses
+    site = models.ForeignKey(
+        "afterschool.CareSite", verbose_name=_("托管点"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="offerings",
+    )  # fmt: skip
+    # whose pupils may enrol: none listed means the school's own pupils only
+    served_schools = models.ManyToManyField(
+        School, verbose_name=_("服务学校"), blank=True, related_name="served_offerings"
+    )
     signup_opens = models.DateField(_("报名开始"), null=True, blank=True)
     signup_closes = models.DateField(_("报名截止"), null=True, blank=True)
     status = models.CharField(
@@ -355,7 +382,11 @@ class Offering(models.Model):
     cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
     ended_at = models.DateTimeField(_("取消或结课时间"), null=True, blank=True)
 
-    SCOPE = {"school": "school", "parent": "school__children__parents__user"}
+    SCOPE = {
+        "school": "school",
+        "parent": ("school__children__parents__user", "served_schools__children__parents__user"),
+        "site": "site",
+    }
 
     class Meta:
         verbose_name = _("课后服务课程")
@@ -421,6 +452,8 @@ from afterschool.fee_models import (  # noqa: E402,F401  (one app, models split 
     Settlement,
     Waiver,
 )
+from afterschool.funding_models import *  # noqa: E402,F401,F403
+from afterschool.holiday_models import *  # noqa: E402,F401,F403
 from afterschool.lesson_models import (  # noqa: E402,F401
     Attendance,
     AttendanceChange,
@@ -431,3 +464,6 @@ from afterschool.lesson_models import (  # noqa: E402,F401
     Rating,
     TermSurvey,
 )
+from afterschool.lunch_models import *  # noqa: E402,F401,F403
+from afterschool.people_models import *  # noqa: E402,F401,F403
+from afterschool.site_models import *  # noqa: E402,F401,F403

@@ -220,6 +220,10 @@ def publish_problems(offering: Offering) -> list[str]:
     clash = weekly_clash(offering)
     if clash:
         problems.append(clash)
+    from afterschool import funding, people  # they import the models and operations
+
+    problems += people.publish_problems(offering)
+    problems += funding.publish_problems(offering)
     return problems
 
 

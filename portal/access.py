@@ -8,6 +8,11 @@ it reaches its school and its parents in a ``SCOPE`` dict of lookups:
 ``""`` means the object is the school itself (or, under "institution", the institution
 itself), ``None`` that such users see none of it. A training institution's staff (机构端)
 are scoped by the "institution" lookup exactly as school staff by "school".
+A community site's operators (社区托管点, "site"), an organisation's members (providers
+applying to a call, venues of the course catalogue: "organisation") are scoped the same way by
+their own lookup; experts ("expert") like parents, by a lookup that reaches their user.
+A parent's (or expert's) lookup may be a tuple of lookups: a row is seen when any reaches the
+user (a holiday course seen by the parents of every school it serves).
 A model without SCOPE is invisible to school users and parents: forgetting to declare it
 fails closed.
 """
@@ -15,14 +20,27 @@ fails closed.
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 BUREAU = "bureau"
 SCHOOL = "school"
 PARENT = "parent"
 INSTITUTION = "institution"
+SITE = "site"
+ORGANISATION = "organisation"
+EXPERT = "expert"
 NOBODY = "nobody"
+
+# The account kinds bound to one object, after bureau, school and parent, in the order they
+# are tried: (kind, the user's one-to-one related name, the attribute naming the object).
+# Each account row has an ``active`` flag: an inactive one is nobody.
+BOUND_KINDS = (
+    (INSTITUTION, "institution_staff", "institution_id"),
+    (SITE, "site_operator", "site_id"),
+    (ORGANISATION, "organisation_member", "organisation_id"),
+    (EXPERT, "expert", "pk"),
+)
 
 
 @dataclass(frozen=True)
@@ -40,9 +58,10 @@ class Viewer:
             return SCHOOL
         if getattr(user, "parent", None) is not None:
             return PARENT
-        staff = getattr(user, "institution_staff", None)
-        if staff is not None and staff.active:
-            return INSTITUTION
+        for kind, related, _attr in BOUND_KINDS:
+            account = getattr(user, related, None)
+            if account is not None and account.active:
+                return kind
         return NOBODY
 
     @property
@@ -52,6 +71,14 @@ class Viewer:
     @property
     def institution_id(self):
         return self.user.institution_staff.institution_id if self.kind == INSTITUTION else None
+
+    @property
+    def bound_id(self):
+        """The id of the object a bound account (institution, site, organisation) is of."""
+        for kind, related, attr in BOUND_KINDS:
+            if self.kind == kind:
+                return getattr(getattr(self.user, related), attr)
+        return None
 
 
 def viewer(user) -> Viewer:
@@ -79,19 +106,23 @@ def scope(queryset: QuerySet, user) -> QuerySet:
             return queryset.filter(pk=v.school_id)
         # "<fk>__pk" compiles to the foreign key column itself: no join
         return queryset.filter(**{f"{path}__pk": v.school_id})
-    if v.kind == PARENT:
-        path = rules.get("parent")
+    if v.kind in (PARENT, EXPERT):
+        path = rules.get(v.kind)
         if path is None:
             return queryset.none()
+        paths = (path,) if isinstance(path, str) else path
+        reach = Q()
+        for p in paths:
+            reach |= Q(**{p: v.user})
         # a parent path may cross a many-to-many: keep rows single
-        return queryset.filter(**{path: v.user}).distinct()
-    if v.kind == INSTITUTION:
-        path = rules.get("institution")
+        return queryset.filter(reach).distinct()
+    if v.kind in (INSTITUTION, SITE, ORGANISATION):
+        path = rules.get(v.kind)
         if path is None:
             return queryset.none()
         if path == "":
-            return queryset.filter(pk=v.institution_id)
-        return queryset.filter(**{f"{path}__pk": v.institution_id})
+            return queryset.filter(pk=v.bound_id)
+        return queryset.filter(**{f"{path}__pk": v.bound_id})
     return queryset.none()
 
 

@@ -20,11 +20,14 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from portal.access import BUREAU, INSTITUTION, PARENT, SCHOOL, kind_of
+from portal.access import BUREAU, EXPERT, INSTITUTION, ORGANISATION, PARENT, SCHOOL, SITE, kind_of
 
 __all__ = [
     "BUREAU",
+    "EXPERT",
     "INSTITUTION",
+    "ORGANISATION",
+    "SITE",
     "LINES",
     "PARENT",
     "SCHOOL",
@@ -32,17 +35,23 @@ __all__ = [
     "bureau_required",
     "institution_required",
     "is_bureau",
+    "is_expert",
+    "is_organisation_member",
+    "is_site_operator",
     "is_institution_staff",
     "is_principal",
     "is_school_manager",
     "kind_required",
     "require",
     "school_manager_required",
+    "expert_required",
+    "organisation_required",
+    "site_required",
 ]
 
 # The lines of work: bureau staff of a line hold some permission of its app (their group,
 # portal.setup.STAFF_GROUPS, gives them all of them). "portal" is the shared core.
-LINES = ("institutions", "homework", "afterschool", "cases", "governance", "portal")
+LINES = ("institutions", "homework", "afterschool", "cases", "governance", "supply", "portal")
 
 
 def is_bureau(user, line: str | None = None, perm: str | None = None) -> bool:
@@ -113,6 +122,31 @@ def is_institution_staff(user, roles=None, institution_id=None) -> bool:
     return institution_id is None or staff.institution_id == institution_id
 
 
+def is_site_operator(user, site_id=None) -> bool:
+    """An active operator of a community care site (afterschool SiteOperator), of
+    ``site_id`` when given."""
+    if kind_of(user) != SITE:
+        return False
+    return site_id is None or user.site_operator.site_id == site_id
+
+
+def is_organisation_member(user, organisation_id=None, roles=None) -> bool:
+    """An active member of an organisation (supply Organisation: a provider applying to a
+    call, a venue of the course catalogue), of ``organisation_id`` and one of ``roles``
+    when given."""
+    if kind_of(user) != ORGANISATION:
+        return False
+    member = user.organisation_member
+    if roles is not None and member.role not in roles:
+        return False
+    return organisation_id is None or member.organisation_id == organisation_id
+
+
+def is_expert(user) -> bool:
+    """An active member of the bureau's expert pool (supply Expert)."""
+    return kind_of(user) == EXPERT
+
+
 def require(allowed: bool) -> None:
     """For services: refuse (PermissionDenied, a 403) unless ``allowed``."""
     if not allowed:
@@ -155,6 +189,21 @@ def kind_required(*kinds: str):
 def institution_required(*roles: str):
     """A training institution's staff; of one of ``roles`` when given."""
     return _decorator(lambda user: is_institution_staff(user, roles or None))
+
+
+def site_required(view):
+    """A community care site's operator."""
+    return _decorator(is_site_operator)(view)
+
+
+def organisation_required(*roles: str):
+    """An organisation's member; of one of ``roles`` when given."""
+    return _decorator(lambda user: is_organisation_member(user, roles=roles or None))
+
+
+def expert_required(view):
+    """A member of the bureau's expert pool."""
+    return _decorator(is_expert)(view)
 
 
 def school_manager_required(view):

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "afterschool",
     "cases",
     "governance",
+    "supply",
 ]
 
 MIDDLEWARE = [

@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group, Permission
 STAFF_GROUPS = {
     "校外培训": ["institutions"],
     "基础教育/作业": ["homework", "governance"],
-    "课后服务": ["afterschool"],
+    "课后服务": ["afterschool", "supply"],
     "案例库": ["cases"],
 }
 SHARED_VIEW = [

@@ -83,6 +83,13 @@ def _credit_code(n: int) -> str:
     return body + check_character(body)
 
 
+def _org_code(n: int) -> str:
+    from institutions.uscc import check_character
+
+    body = f"914403{n:06d}MA00Y"[:17]
+    return body + check_character(body)
+
+
 class InstitutionFactory(factory.django.DjangoModelFactory):
     """A licensed non-subject institution (no supervised account, no review: grey until the
     test gives it those; tests/institutions/helpers.make_institution makes a white one
@@ -112,3 +119,64 @@ class InstitutionStaffFactory(factory.django.DjangoModelFactory):
     institution = factory.SubFactory(InstitutionFactory)
     role = "admin"
     name = factory.Sequence(lambda n: f"机构员工{n}")
+
+
+class CommunitySiteFactory(factory.django.DjangoModelFactory):
+    """A community care site (社区托管点) with its 承办学校."""
+
+    class Meta:
+        model = "afterschool.CareSite"
+
+    kind = "community"
+    name = factory.Sequence(lambda n: f"幸福社区小学堂{n}")
+    partner_school = factory.SubFactory(SchoolFactory)
+    district = factory.LazyAttribute(lambda o: o.partner_school.district)
+    street = "城关街道"
+    community = factory.Sequence(lambda n: f"幸福{n}社区")
+    address = "幸福路1号"
+    capacity = 40
+    contact_name = "社区联系人"
+    contact_phone = "13800001111"
+    safety_checked_on = factory.LazyFunction(lambda: __import__("datetime").date.today())
+
+
+class SiteOperatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "afterschool.SiteOperator"
+
+    user = factory.SubFactory(UserFactory)
+    site = factory.SubFactory(CommunitySiteFactory)
+    name = factory.Sequence(lambda n: f"社区工作者{n}")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    """An organisation of supply (a provider, a museum ...). Credit codes are valid USCCs
+    (institutions.uscc) built from the sequence."""
+
+    class Meta:
+        model = "supply.Organisation"
+
+    name = factory.Sequence(lambda n: f"阳光课后服务中心{n}")
+    credit_code = factory.Sequence(_org_code)
+    kind = "provider"
+    contact_name = "联系人"
+    contact_phone = "13900002222"
+
+
+class OrganisationMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "supply.OrganisationMember"
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = "admin"
+    name = factory.Sequence(lambda n: f"组织员工{n}")
+
+
+class ExpertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "supply.Expert"
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"专家{n}")
+    field = "课后服务"

@@ -146,7 +146,9 @@ GET_ONLY = {
     "designs:report": "designs per school and subject, share of homework drawn from designs",
 }
 
-PROJECT_APPS = ["portal", "institutions", "homework", "afterschool", "cases", "governance"]
+PROJECT_APPS = [
+    "portal", "institutions", "homework", "afterschool", "cases", "governance", "supply",
+]  # fmt: skip
 
 
 # --- the URLconf ---------------------------------------------------------------------------

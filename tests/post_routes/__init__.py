@@ -23,12 +23,21 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group
 
-from tests.factories import InstitutionStaffFactory, ParentFactory, UserFactory
+from tests.factories import (
+    ExpertFactory,
+    InstitutionStaffFactory,
+    OrganisationMemberFactory,
+    ParentFactory,
+    SiteOperatorFactory,
+    UserFactory,
+)
 
 MODULES = ["cases_portal", "cases_homework", "cases_afterschool", "cases_institutions",
            "cases_complaints", "cases_enforcement", "cases_org", "cases_sales",
            "cases_training", "cases_refunds", "cases_designs", "cases_draw", "cases_pledges",
            "cases_care", "cases_exams", "cases_letters",
+           "cases_holiday", "cases_sites", "cases_lunch", "cases_people", "cases_funding",
+           "cases_calls", "cases_fair", "cases_catalogue",
            "cases_cases"]  # fmt: skip
 
 
@@ -81,6 +90,12 @@ REFUSERS = {
     "staff_without_group": lambda w: UserFactory(username="bare_staff", is_staff=True),
     # staff (管理员) of a training institution the case did not make: another institution's
     "other_institution": lambda w: InstitutionStaffFactory(user__username="other_inst").user,
+    # an operator of a community site the case did not make: another site's
+    "other_site": lambda w: SiteOperatorFactory(user__username="other_site_op").user,
+    # a member (管理员) of an organisation the case did not make: another organisation's
+    "other_organisation": lambda w: OrganisationMemberFactory(user__username="other_org").user,
+    # an expert of the pool the case did not assign
+    "other_expert": lambda w: ExpertFactory(user__username="other_expert").user,
 }
 
 

@@ -1,0 +1,1 @@
+"""The funding part in the admin (its admin classes call its services)."""

@@ -1,0 +1,1 @@
+"""Nightly checks of the funding part (portal.compliance.register)."""

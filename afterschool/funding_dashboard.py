@@ -1,0 +1,1 @@
+"""Dashboard panels of the funding part (portal.dashboard.panel)."""

@@ -1,0 +1,1 @@
+"""Nightly checks of the holiday part (portal.compliance.register)."""

@@ -1,0 +1,1 @@
+"""Dashboard panels of the holiday part (portal.dashboard.panel)."""

@@ -1,0 +1,1 @@
+"""The lunch part in the admin (its admin classes call its services)."""

@@ -1,0 +1,1 @@
+"""Nightly checks of the lunch part (portal.compliance.register)."""

@@ -1,0 +1,8 @@
+# The holiday part's own migration (issue 17/19): its models' operations only.
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("afterschool", "0008_engine_sites")]
+
+    operations: list = []

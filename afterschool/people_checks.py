@@ -1,0 +1,1 @@
+"""Nightly checks of the people part (portal.compliance.register)."""

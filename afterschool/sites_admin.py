@@ -1,0 +1,1 @@
+"""The sites part in the admin (its admin classes call its services)."""

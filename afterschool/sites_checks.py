@@ -1,0 +1,1 @@
+"""Nightly checks of the sites part (portal.compliance.register)."""

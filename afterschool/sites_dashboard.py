@@ -1,0 +1,1 @@
+"""Dashboard panels of the sites part (portal.dashboard.panel)."""

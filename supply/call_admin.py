@@ -1,0 +1,1 @@
+"""The call part in the admin (its admin classes call its services)."""

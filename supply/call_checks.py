@@ -1,0 +1,1 @@
+"""Nightly checks of the call part (portal.compliance.register)."""

@@ -1,0 +1,1 @@
+"""Nightly checks of the catalogue part (portal.compliance.register)."""

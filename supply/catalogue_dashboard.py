@@ -1,0 +1,1 @@
+"""Dashboard panels of the catalogue part (portal.dashboard.panel)."""

@@ -1,0 +1,1 @@
+"""Nightly checks of the fair part (portal.compliance.register)."""

@@ -1,0 +1,1 @@
+"""Dashboard panels of the fair part (portal.dashboard.panel)."""

@@ -1,0 +1,3 @@
+"""Models of the fair part of supply (issue 19); filled by its module."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""POST cases of the holiday part (issue 17/19)."""
+
+from tests.post_routes import Case, case  # noqa: F401
