@@ -13,6 +13,7 @@ class AfterschoolConfig(AppConfig):
         from portal.terms import term_closed
 
         term_closed.connect(on_term_closed, dispatch_uid="afterschool.term_closed")
+        from afterschool import lunch  # noqa: F401  (registers its waiting-list rule)
 
 
 # (name, task, minute, hour, description): created once, then edited in the admin

@@ -30,7 +30,7 @@ from portal.access import PARENT, SCHOOL, kind_of
 from portal.audit import audit_record
 from portal.locks import locked
 from portal.models import Child, SchoolPeriod, SchoolStaff
-from portal.permissions import is_bureau, is_school_manager, require
+from portal.permissions import is_bureau, is_school_manager, is_site_operator, require
 from portal.schoolcalendar import CalendarUnknownDay, missing_years, school_days
 
 Mark = Attendance.Mark
@@ -78,6 +78,12 @@ def term_plan_problem(offering: Offering) -> str | None:
     """Why the term and plan above a course keep it shut (enrolment, switching, publishing,
     generating lessons), in Chinese; None when its term is active and the school's plan is
     in effect for it. The menu and an attempt give the same words."""
+    if offering.site_id is not None:
+        from afterschool.sites import open_problem  # the site's own gate (safety check)
+
+        problem = open_problem(offering.site)
+        if problem:
+            return problem
     plan = offering.plan
     term = plan.term
     if term.status == SchoolPeriod.Status.DRAFT:
@@ -130,7 +136,10 @@ def is_manager(user, school_id) -> bool:
 
 
 def may_take_roll(user, lesson: Lesson) -> bool:
-    """The course's teacher, the school's principal or 教导处 (not another teacher)."""
+    """The course's teacher, the school's principal or 教导处 (not another teacher); at a
+    community site, the site's operator."""
+    if lesson.offering.site_id is not None and is_site_operator(user, lesson.offering.site_id):
+        return True
     if kind_of(user) != SCHOOL:
         return False
     staff = user.school_staff

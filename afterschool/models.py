@@ -384,7 +384,13 @@ class Offering(models.Model):
 
     SCOPE = {
         "school": "school",
-        "parent": ("school__children__parents__user", "served_schools__children__parents__user"),
+        # the school's own parents, those of the schools it serves (a holiday host site),
+        # and at a community site those of every school of the site's district
+        "parent": (
+            "school__children__parents__user",
+            "served_schools__children__parents__user",
+            "site__district__schools__children__parents__user",
+        ),
         "site": "site",
     }
 
