@@ -504,3 +504,89 @@ HOMEWORK_DESIGN_RETURN_COMMENT_MIN = env_int("HOMEWORK_DESIGN_RETURN_COMMENT_MIN
 # A course filing (待备案) or an account request waiting longer than this many days is a
 # nightly finding of the training line (no national figure: the portal's default).
 PORTAL_ORG_QUEUE_DAYS = env_int("PORTAL_ORG_QUEUE_DAYS", 7)
+
+# --- people: vetting of volunteers and resource people (afterschool/people.py) ---
+# How long each vetting record of a person who teaches without being school staff stays
+# valid, in months from the date on it. 无犯罪记录证明: 12, the yearly re-check of the 入职查询
+# (《关于建立教职员工准入查询性侵违法犯罪信息制度的意见》2020 and 《未成年人学校保护规定》2021
+# art. 42 ask schools to check volunteers and outside staff; districts re-check yearly).
+# 健康证明: 12, the yearly 健康检查 of staff in contact with pupils (the 健康证 of public-place
+# and catering staff is valid one year). 安全培训: 12, the yearly training districts require.
+PEOPLE_NO_CRIMINAL_RECORD_MONTHS = env_int("PEOPLE_NO_CRIMINAL_RECORD_MONTHS", 12)
+PEOPLE_HEALTH_CERT_MONTHS = env_int("PEOPLE_HEALTH_CERT_MONTHS", 12)
+PEOPLE_TRAINING_MONTHS = env_int("PEOPLE_TRAINING_MONTHS", 12)
+# A nightly finding this many days before any of them expires (then a serious one once it has).
+PEOPLE_VETTING_WARN_DAYS = env_int("PEOPLE_VETTING_WARN_DAYS", 30)
+
+# --- lunch: lunch-break care 午托 (afterschool/lunch.py) ---
+# The most a school may ask per pupil per month for lunch-break care (午休托管服务费), in
+# whole 元. Cities that price 校内午托 publish a ceiling per pupil per month (their 发改委/教育局
+# notices on 课后服务及午休托管收费, commonly 100–300 元); 200 元 is the portal's default
+# within that range: set the district's own published figure here.
+LUNCH_FEE_CAP_PER_MONTH = env_int("LUNCH_FEE_CAP_PER_MONTH", 200)
+
+# --- sites: community care sites' safety checks (afterschool/sites.py) ---
+# A community site (社区托管点) whose last safety check (安全检查) is older than this many
+# months may not open: its courses are neither published nor enrolled, and it is a nightly
+# finding. A check of D is good through the same day N months later (D + N months, the last
+# day of the month when that day does not exist); the day after, the site is shut.
+SITES_SAFETY_CHECK_MONTHS = env_int("SITES_SAFETY_CHECK_MONTHS", 12)
+
+# --- funding: subsidy, fee cap (afterschool/funding.py; issue 19 part 4) ---
+# Per-pupil public subsidy of the after-school service (财政奖补): this percentage of a
+# school's pupils × this many 元 a school year (the published case: 60 % of pupils × 500 元 a
+# year). A term is half a school year: each term receives half the yearly amount.
+FUNDING_SUBSIDY_SHARE_PERCENT = env_int("FUNDING_SUBSIDY_SHARE_PERCENT", 60)
+FUNDING_SUBSIDY_PER_PUPIL_YEAR = env_int("FUNDING_SUBSIDY_PER_PUPIL_YEAR", 500)
+# District cap on the fee of one course per pupil per term (元): fee per lesson × the
+# course's lessons in the term. Default 600 元: 梧州市教育局 and 市发改委 (January 2022,
+# 《关于调整梧州市属公办中小学校内课后服务收费标准等有关问题的通知》) cap the in-school
+# after-school service at 120 元 per pupil a month; a term of five months makes 600 元.
+FUNDING_FEE_CAP_PER_TERM = env_int("FUNDING_FEE_CAP_PER_TERM", 600)
+
+# --- fair: the matching fair (双向选择会, supply/fair.py; issue 19 part 2) ---
+# How many ranked choices (志愿) a school may mark for one need and a provider for one offer
+# (no national figure: the districts' fairs let each side fill five 志愿).
+PORTAL_FAIR_MAX_CHOICES = env_int("PORTAL_FAIR_MAX_CHOICES", 5)
+# How many schools' needs one offer may serve at most (its quota in the matching).
+PORTAL_FAIR_MAX_OFFER_CAPACITY = env_int("PORTAL_FAIR_MAX_OFFER_CAPACITY", 10)
+
+# --- holiday: holiday care at host sites (afterschool/holiday.py, issue 17 part 1) ---
+# 暑期/寒假托管 as the published programmes run it (教育部办公厅 2021《关于支持探索开展暑期托管
+# 服务的通知》): on weekdays (0=Monday … 4=Friday), a morning session covering at least 8:30 to
+# 11:30, afternoons optional; no subject lessons (不得组织集体补课). A vacation plan's days must
+# be among these, its start no later and its end no earlier than the morning's.
+HOLIDAY_CARE_WEEKDAYS = [int(d) for d in env_list("HOLIDAY_CARE_WEEKDAYS", list("01234"))]
+HOLIDAY_CARE_MORNING_START = env_str("HOLIDAY_CARE_MORNING_START", "08:30")
+HOLIDAY_CARE_MORNING_END = env_str("HOLIDAY_CARE_MORNING_END", "11:30")
+# The district's cap on what a family pays for one week block (元, whole yuan): 杭州市西湖区
+# 2022 暑托班 charged 500 元 a pupil for a two-week period (50 元 a day, insurance included),
+# i.e. 250 元 a week; 公益普惠 caps elsewhere are lower. A host site's fee above it is refused.
+HOLIDAY_CARE_FEE_CAP_PER_WEEK = env_int("HOLIDAY_CARE_FEE_CAP_PER_WEEK", 250)
+# A week block starting within this many days at a host site whose school's vacation plan is
+# not in effect is a nightly finding (the parents who enrolled would find it shut).
+HOLIDAY_CARE_WARN_DAYS = env_int("HOLIDAY_CARE_WARN_DAYS", 3)
+
+# --- catalogue: the district course catalogue, 公益课程包 (supply/catalogue.py) ---
+# "Small school" for the dispatch rule (派单: rural and small schools first): fewer pupils
+# (portal Child rows) than this. 国办发〔2018〕27号 calls a 乡村小规模学校 one of fewer than
+# 100 pupils.
+CATALOGUE_SMALL_SCHOOL_PUPILS = env_int("CATALOGUE_SMALL_SCHOOL_PUPILS", 100)
+# Days after a package's service window ends before a granted order with fewer recorded
+# visits (送单) than granted is a nightly finding.
+CATALOGUE_DELIVERY_GRACE_DAYS = env_int("CATALOGUE_DELIVERY_GRACE_DAYS", 7)
+
+# --- calls: the public call for providers with expert scoring (supply/calls.py) ---
+# With this many or more experts' scores for a criterion, the highest and the lowest (one
+# each) are dropped before the mean (the usual 去掉一个最高分和一个最低分 of expert panels;
+# issue 19: "when 5 or more experts score").
+PORTAL_CALL_TRIM_MIN_EXPERTS = env_int("PORTAL_CALL_TRIM_MIN_EXPERTS", 5)
+# Counted experts (conflicts of interest excluded) each application needs before the bureau
+# may admit: a panel of at least three (the portal's default; 政府采购 panels are odd and 3+).
+PORTAL_CALL_MIN_EXPERTS = env_int("PORTAL_CALL_MIN_EXPERTS", 3)
+# Organisation registrations (注册组织账号) one address may make in an hour.
+PORTAL_SUPPLY_REGISTER_RATE_PER_HOUR = env_int("PORTAL_SUPPLY_REGISTER_RATE_PER_HOUR", 5)
+# --- calls: scoring deadline (supply/call_checks.py) ---
+# Days after a call's deadline by which every assigned expert's scores should be in; a call
+# still open with scores missing later than this is a nightly finding (the portal's default).
+PORTAL_CALL_SCORING_DAYS = env_int("PORTAL_CALL_SCORING_DAYS", 14)

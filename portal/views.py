@@ -47,10 +47,16 @@ def me(request):
         return redirect("portal:school_home")
     if kind == PARENT:
         return redirect("portal:parent_home")
-    from portal.access import INSTITUTION
+    from portal.access import EXPERT, INSTITUTION, ORGANISATION, SITE
 
     if kind == INSTITUTION:
         return redirect("org:home")  # a training institution's staff: 机构工作台
+    if kind == SITE:
+        return redirect("sites:mine")  # a community site's operator: 本托管点
+    if kind == ORGANISATION:
+        return redirect("calls:org_home")  # a provider's or venue's member: 我的申报 and links
+    if kind == EXPERT:
+        return redirect("calls:expert_home")  # 评审任务
     raise PermissionDenied
 
 

@@ -34,6 +34,10 @@ class Organisation(models.Model):
         null=True, blank=True, related_name="organisation",
     )  # fmt: skip
     created_at = models.DateTimeField(_("注册时间"), auto_now_add=True)
+    # the bureau deactivates an organisation (its members become nobody); added by the
+    # calls part (migration 0002_calls)
+    active = models.BooleanField(_("有效"), default=True)
+    deactivated_reason = models.CharField(_("停用原因"), max_length=200, blank=True)
 
     SCOPE = {"school": None, "parent": None, "organisation": ""}
 

@@ -102,6 +102,39 @@ def test_me_sends_each_kind_to_its_own_place(world, client_for, superuser):
     assert client_for(world.bureau).get(me)["Location"] == reverse("dashboard:index")
 
 
+def test_me_sends_the_bound_kinds_to_their_homes_and_an_inactive_one_nowhere(world, client_for):
+    from tests.factories import ExpertFactory, OrganisationMemberFactory, SiteOperatorFactory
+
+    me = reverse("portal:me")
+    operator = SiteOperatorFactory().user
+    member = OrganisationMemberFactory().user
+    expert = ExpertFactory()
+    assert client_for(operator).get(me)["Location"] == reverse("sites:mine")
+    assert client_for(member).get(me)["Location"] == reverse("calls:org_home")
+    assert client_for(expert.user).get(me)["Location"] == reverse("calls:expert_home")
+    expert.active = False
+    expert.save()
+    assert client_for(expert.user).get(me).status_code == 403
+
+
+def test_bound_kinds_see_only_their_own_object(world):
+    """A site's operator sees their site, not another; an organisation's member theirs."""
+    from afterschool.models import CareSite
+    from portal.access import scope
+    from supply.models import Organisation
+    from tests.factories import OrganisationMemberFactory, SiteOperatorFactory
+
+    op, other_op = SiteOperatorFactory(), SiteOperatorFactory()
+    assert list(scope(CareSite.objects.all(), op.user)) == [op.site]
+    assert list(scope(CareSite.objects.all(), other_op.user)) == [other_op.site]
+    member, other = OrganisationMemberFactory(), OrganisationMemberFactory()
+    assert list(scope(Organisation.objects.all(), member.user)) == [member.organisation]
+    assert member.organisation not in scope(Organisation.objects.all(), other.user)
+    # a parent sees no site, a site operator no organisation
+    assert not scope(CareSite.objects.all(), world.parent_a).exists()
+    assert not scope(Organisation.objects.all(), op.user).exists()
+
+
 def test_an_inactive_principal_is_nobody(world, client_for):
     from portal.access import NOBODY, kind_of
 
