@@ -5,13 +5,15 @@ the sandbox gateway). Idempotent."""
 import datetime as dt
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from afterschool import funding_demo, lunch_demo, people_demo, sites_demo
 from afterschool.enrolment import enrol
 from afterschool.models import Enrolment, FeeRule, Offering, PlanItem, Room, SchoolPlan
 from afterschool.operations import offering_publish
-from portal.models import Child, SchoolPeriod, SchoolStaff
+from portal.models import Child, School, SchoolPeriod, SchoolStaff
 
 COURSES = [
     # (name, kind, weekday, start, end, fee per lesson); the clubs start next week, so the
@@ -22,8 +24,58 @@ COURSES = [
 ]
 
 
-@transaction.atomic  # all of it or nothing: a half-loaded demo would never be completed
 def load_demo() -> list[str]:
+    """The term's courses, then care beyond the school day and funding, each part through
+    its services and idempotent by itself (a part added by a later release is loaded into an
+    existing demo on the next start)."""
+    lines = _term_courses()
+    lines += _holiday()
+    for build in (sites_demo.build, people_demo.build, lunch_demo.build, funding_demo.build):
+        with transaction.atomic():
+            lines += build()
+    return lines
+
+
+@transaction.atomic
+def _holiday() -> list[str]:
+    """实验小学 hosts winter care for its own pupils and 明德学校's: its vacation plan filed by
+    the principal, approved and put in effect by the bureau, two week blocks opened, and
+    张小明 enrolled in the first week."""
+    from afterschool import holiday_demo, plans
+    from afterschool.holiday_models import HostSite
+
+    principal = SchoolStaff.objects.filter(user__username="principal_shiyan").first()
+    bureau = get_user_model().objects.filter(username="bureau_afterschool").first()
+    vacation = SchoolPeriod.objects.filter(name="2027年寒假").first()
+    mingde = School.objects.filter(name="示范区明德学校").first()
+    if None in (principal, bureau, vacation, mingde) or HostSite.objects.exists():
+        return []
+    plan = plans.plan_save(
+        actor=principal.user, term=vacation, weekdays=[0, 1, 2, 3, 4],
+        start_time=dt.time(8, 30), end_time=dt.time(17, 0),
+        items="寒假托管：看护、自主学习、阅读、文体活动",
+    )  # fmt: skip
+    for name, activity in [("看护与自主学习", "self_study"), ("阅读", "reading"),
+                           ("文体活动", "sports_arts")]:  # fmt: skip
+        plans.plan_item_save(actor=principal.user, plan_id=plan.pk, name=name, activity=activity)
+    plans.plan_submit(actor=principal.user, plan_id=plan.pk)
+    plans.plan_decide(actor=bureau, plan_id=plan.pk, approve=True)
+    plans.plan_start(actor=bureau, plan_id=plan.pk)
+    host = holiday_demo.build(
+        actor=bureau, vacation=vacation, host_school=principal.school, served_schools=[mingde]
+    )
+    child = Child.objects.filter(name="张小明", school=principal.school).first()
+    first = host.blocks.order_by("week").first()
+    if child is not None and first is not None:
+        enrol(user=child.parents.first().user, child_id=child.pk, offering_id=first.offering_id)
+    return [
+        "假期托管：实验小学的寒假托管方案（实施中）、两周托管（服务实验小学与明德学校）；"
+        "张小明已报名第一周"
+    ]
+
+
+@transaction.atomic  # all of it or nothing: a half-loaded demo would never be completed
+def _term_courses() -> list[str]:
     teacher = SchoolStaff.objects.filter(user__username="teacher_shiyan").first()
     principal = SchoolStaff.objects.filter(user__username="principal_shiyan").first()
     term = SchoolPeriod.objects.filter(name="2026-2027学年第一学期").first()

@@ -102,6 +102,35 @@ def _clash(offering, lessons, busy, ignore) -> str | None:
     return None
 
 
+def may_serve(offering: Offering, school_id: int) -> bool:
+    """Whether pupils of school ``school_id`` may enrol: the offering's school, one of its
+    served schools (a holiday host site), or at a community site any school of the site's
+    district."""
+    if offering.school_id == school_id:
+        return True
+    if offering.served_schools.filter(pk=school_id).exists():
+        return True
+    if offering.site_id is not None and offering.site.kind == "community":
+        from portal.models import School
+
+        return School.objects.filter(pk=school_id, district_id=offering.site.district_id).exists()
+    return False
+
+
+def whose_pupils(offering: Offering, child: Child) -> str | None:
+    """The school rule of ``why_not``, naming it: None when the child's school is served."""
+    if may_serve(offering, child.school_id):
+        return None
+    if offering.site_id is not None and offering.site.kind == "community":
+        return f"{offering.site.name}只服务本区学校的学生。"
+    if offering.kind == Offering.Kind.HOLIDAY and offering.site_id is not None:
+        return (
+            f"{offering.site.name}的假期托管只服务指定学校的学生，"
+            f"{child.name}所在的{child.school.name}不在其中。"
+        )
+    return "只能报名孩子所在学校的课程。"
+
+
 def why_not(
     child: Child,
     offering: Offering,
@@ -126,8 +155,9 @@ def why_not(
     gate = term_plan_problem(offering)
     if gate:
         return gate
-    if offering.school_id != child.school_id:
-        return "只能报名孩子所在学校的课程。"
+    school_problem = whose_pupils(offering, child)
+    if school_problem:
+        return school_problem
     if child.school_class.grade not in offering.grades:
         grades = "、".join(f"{g}年级" for g in sorted(offering.grades))
         return f"该课程面向{grades}，{child.name}在{child.school_class.grade}年级。"
@@ -223,13 +253,16 @@ def enrol(*, user, child_id: int, offering_id: int, lock: bool = True, now=None)
     # the writes (bench/afterschool_burst.py). The lock of this course would not keep a
     # clash with another course out anyway; what can change under us is the course's own
     # row, read again under the lock.
-    problem = why_not(
-        child, Offering.objects.select_related("plan__term").get(pk=offering_id), now=now
-    )
+    offering = Offering.objects.select_related("plan__term", "site", "school").get(pk=offering_id)
+    if offering.kind == Offering.Kind.LUNCH:
+        # a month of lunch care needs its days and rest arrangement (afterschool.lunch)
+        raise ValidationError("午托请在午托页面报名，选择午休方式和天数。")
+    # the site and school: read by a site's gate and a holiday week's wording
+    problem = why_not(child, offering, now=now)
     if problem:
         raise ValidationError(problem)
     with transaction.atomic():
-        offerings = Offering.objects.select_related("plan__term")
+        offerings = Offering.objects.select_related("plan__term", "site", "school")
         if lock:
             offerings = locked(offerings, of=("self",))
         offering = offerings.get(pk=offering_id)

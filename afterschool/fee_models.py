@@ -295,6 +295,7 @@ class FeeTransaction(LedgerTransaction):
         RETURN = "return", _("退回重复或无效的付款")
         CONSUME = "consume", _("结算：确认消费")
         DISTRIBUTE = "distribute", _("结算：分配")
+        SUBSIDY = "subsidy", _("财政奖补")  # the per-pupil subsidy (afterschool/funding.py)
 
     school = models.ForeignKey(
         School, verbose_name=_("学校"), on_delete=models.PROTECT, related_name="+"

@@ -203,6 +203,8 @@ def settlement(request):
         return redirect(f"{request.path}?term={term.pk}")
     report = fees.settlement_report(staff.school, term)
     posted = Settlement.objects.filter(school=staff.school, term=term).first()
+    if posted is not None:  # what the subsidy covers is judged on the books as posted
+        report.settled_pool = posted.pool
     if request.GET.get("format") == "xlsx":
         response = HttpResponse(
             settlement_xlsx(report, posted),
@@ -248,6 +250,10 @@ def settlement_xlsx(report: fees.SettlementReport, posted: Settlement | None) ->
     ]
     for label, value in rows:
         xlsx_append(ws, [label, float(value)])
+    # the district's per-pupil subsidy (afterschool.funding): what came, what it leaves
+    xlsx_append(ws, ["财政奖补已到账", float(report.received)])
+    xlsx_append(ws, ["仍需财政奖补", float(report.needed)])
+    xlsx_append(ws, ["财政奖补结余（未使用）", float(report.unspent)])
     xlsx_append(
         ws,
         [

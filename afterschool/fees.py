@@ -99,6 +99,32 @@ def periods(term: SchoolPeriod, rule: FeeRule) -> list[tuple[dt.date, dt.date]]:
     return out
 
 
+def block_period(offering: Offering) -> tuple[dt.date, dt.date] | None:
+    """A course run as one block (a holiday week, a month of lunch care: kinds with their own
+    ``starts_on`` and ``ends_on``) is billed as one period, its own dates, even across a
+    month's end; None for any other course."""
+    from afterschool.lessons import BLOCK_KINDS
+
+    if offering.kind in BLOCK_KINDS and offering.starts_on and offering.ends_on:
+        return offering.starts_on, offering.ends_on
+    return None
+
+
+def waiver_for(child_id: int, term: SchoolPeriod) -> Waiver | None:
+    """The relief that applies to a bill of ``term``: the term's own; for a vacation, the one
+    of the last term before it (the family's difficulty does not end with the term)."""
+    waiver = Waiver.objects.filter(child_id=child_id, term=term).first()
+    if waiver is None and term.is_vacation:
+        waiver = (
+            Waiver.objects.filter(
+                child_id=child_id, term__kind=SchoolPeriod.Kind.TERM, term__start__lt=term.start
+            )
+            .order_by("-term__start")
+            .first()
+        )
+    return waiver
+
+
 def period_of(term: SchoolPeriod, rule: FeeRule, day: dt.date) -> tuple[dt.date, dt.date]:
     """The period holding ``day``; before the term, its first period."""
     found = periods(term, rule)
@@ -139,9 +165,7 @@ def _bill_create(
     if lessons == 0:
         return None
     gross = offering.fee_per_lesson * lessons
-    waiver = Waiver.objects.filter(
-        child_id=enrolment.child_id, term_id=offering.plan.term_id
-    ).first()
+    waiver = waiver_for(enrolment.child_id, offering.plan.term)
     waived = _share(gross, waiver.percent, 100) if waiver else ZERO
     amount = gross - waived
     return Bill.objects.create(
@@ -171,7 +195,9 @@ def bill_on_enrolment(enrolment: Enrolment, offering: Offering, *, actor, today=
     if today > term.end:
         return None
     rule = rule_for(offering.school_id)
-    period = period_of(term, rule, today)
+    period = block_period(offering) or period_of(term, rule, today)
+    if today > period[1]:
+        return None
     if (
         Bill.objects.filter(enrolment=enrolment, period_start=period[0])
         .exclude(status=Bill.Status.CANCELLED)
@@ -204,7 +230,10 @@ def bills_issue(*, actor, period_start: dt.date, today=None) -> int:
         plan__term__end__gte=period_start,
     ).select_related("plan__term")
     for offering in offerings:
-        period = period_of(offering.plan.term, rule, period_start)
+        period = block_period(offering)
+        if period is not None and period[0] != period_start:
+            continue  # a block is billed for its own dates (on enrolment), not the month's
+        period = period or period_of(offering.plan.term, rule, period_start)
         if period[0] != period_start:
             raise ValidationError(
                 {"period_start": f"收费周期从 {period[0]} 开始，不是 {period_start}。"}
@@ -488,6 +517,8 @@ class SettlementReport:
     monthly: dict = field(default_factory=dict)  # "YYYY-MM" -> {staff: amount}
     open_lessons: int = 0
     rate: Decimal = ZERO
+    received: Decimal = ZERO  # the district's per-pupil subsidy (财政奖补, afterschool.funding)
+    settled_pool: Decimal | None = None  # the posted settlement's pool, once posted
 
     @property
     def fees(self) -> Decimal:
@@ -507,6 +538,22 @@ class SettlementReport:
         财政奖补, has to cover the difference)."""
         return self.fees - self.provider_total - self.subsidy_total
 
+    @property
+    def shortfall(self) -> Decimal:
+        """What the fees leave uncovered (the posted settlement's figure once posted)."""
+        pool = self.pool if self.settled_pool is None else self.settled_pool
+        return max(ZERO, -pool)
+
+    @property
+    def needed(self) -> Decimal:
+        """What the fees leave uncovered and the subsidy received has not covered yet."""
+        return max(ZERO, self.shortfall - self.received)
+
+    @property
+    def unspent(self) -> Decimal:
+        """The subsidy received beyond what the fees left uncovered."""
+        return max(ZERO, self.received - self.shortfall)
+
 
 def settlement_report(school: School, term: SchoolPeriod) -> SettlementReport:
     """The term's figures, from the ledger and the roll-calls, in a fixed number of queries:
@@ -514,6 +561,9 @@ def settlement_report(school: School, term: SchoolPeriod) -> SettlementReport:
     delivered at the contract price, teachers' subsidies per lesson held (FeeRule rate)."""
     rule = rule_for(school.pk)
     report = SettlementReport(school=school, term=term, rate=rule.subsidy_per_lesson)
+    # the district's subsidy credited to the term's pool (afterschool.funding), read in the
+    # same query as the bills' accounts
+    pool = f"pool:school:{school.pk}:term:{term.pk}"
     offerings = Offering.objects.filter(school=school, plan__term=term)
     report.open_lessons = Lesson.objects.filter(
         offering__in=offerings, status=Lesson.Status.SCHEDULED
@@ -532,11 +582,12 @@ def settlement_report(school: School, term: SchoolPeriod) -> SettlementReport:
     )
     sums = {}
     for account, kind, total in (
-        FeeEntry.objects.filter(account__in=[b.account for b in bills])
+        FeeEntry.objects.filter(account__in=[pool, *(b.account for b in bills)])
         .values_list("account", "transaction__kind")
         .annotate(s=Sum("amount"))
     ):
         sums[(account, kind)] = total
+    report.received = -(sums.get((pool, Kind.SUBSIDY)) or ZERO)
     for bill in bills:
         # payments handed back (a second payment, a wrong amount) were never the bill's
         paid = -(sums.get((bill.account, Kind.PAYMENT)) or ZERO) - (

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from afterschool import funding_views as views
 
 app_name = "funding"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("subsidy/", views.subsidy, name="subsidy"),
+    path("pay/", views.pay, name="pay"),
+]

@@ -29,7 +29,7 @@ from afterschool.models import (
 from portal.access import PARENT, SCHOOL, kind_of
 from portal.audit import audit_record
 from portal.locks import locked
-from portal.models import Child, SchoolPeriod, SchoolStaff
+from portal.models import CalendarDay, Child, SchoolPeriod, SchoolStaff
 from portal.permissions import is_bureau, is_school_manager, is_site_operator, require
 from portal.schoolcalendar import CalendarUnknownDay, missing_years, school_days
 
@@ -45,10 +45,13 @@ def starts_at(lesson: Lesson) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(lesson.date, lesson.start))
 
 
-def open_days(school, start: dt.date, end: dt.date) -> tuple[list[dt.date], str]:
+def open_days(
+    school, start: dt.date, end: dt.date, *, vacation: bool = False
+) -> tuple[list[dt.date], str]:
     """The school's open days from ``start`` to ``end``: the calendar's school days less the
     days the school closed. Days of a year the calendar does not know are left out, with a
-    note saying so."""
+    note saying so. ``vacation``: the days of holiday care instead (a vacation day is no
+    school day): the weekdays of the district's vacations that are not statutory holidays."""
     note = ""
     days = []
     unknown = set(missing_years(range(start.year, end.year + 1)))
@@ -58,7 +61,7 @@ def open_days(school, start: dt.date, end: dt.date) -> tuple[list[dt.date], str]
             continue
         lo, hi = max(start, dt.date(year, 1, 1)), min(end, dt.date(year, 12, 31))
         try:
-            days += school_days(school.district, lo, hi)
+            days += (vacation_days if vacation else school_days)(school.district, lo, hi)
         except CalendarUnknownDay as exc:
             note = str(exc)
     closed = set(
@@ -69,15 +72,41 @@ def open_days(school, start: dt.date, end: dt.date) -> tuple[list[dt.date], str]
     return [d for d in days if d not in closed], note
 
 
-def is_open(school, day: dt.date) -> bool:
-    days, _note = open_days(school, day, day)
+def vacation_days(district, start: dt.date, end: dt.date) -> list[dt.date]:
+    """The days holiday care may run from ``start`` to ``end``: in a winter or summer vacation
+    of ``district``, Monday to Friday, not a statutory holiday (a make-up Saturday is no
+    care day: pupils are not at school). CalendarUnknownDay for a year the calendar lacks."""
+    if missing_years(range(start.year, end.year + 1)):
+        raise CalendarUnknownDay(f"日历中还没有 {start.year} 年的节假日安排。")
+    holidays = set(
+        CalendarDay.objects.filter(
+            date__range=(start, end), kind=CalendarDay.Kind.HOLIDAY
+        ).values_list("date", flat=True)
+    )
+    spans = list(
+        SchoolPeriod.objects.filter(district=district, start__lte=end, end__gte=start)
+        .exclude(kind=SchoolPeriod.Kind.TERM)
+        .values_list("start", "end")
+    )
+    out, day = [], start
+    while day <= end:
+        if day.weekday() < 5 and day not in holidays and any(lo <= day <= hi for lo, hi in spans):
+            out.append(day)
+        day += dt.timedelta(days=1)
+    return out
+
+
+def is_open(school, day: dt.date, *, vacation: bool = False) -> bool:
+    days, _note = open_days(school, day, day, vacation=vacation)
     return day in days
 
 
 def term_plan_problem(offering: Offering) -> str | None:
-    """Why the term and plan above a course keep it shut (enrolment, switching, publishing,
-    generating lessons), in Chinese; None when its term is active and the school's plan is
-    in effect for it. The menu and an attempt give the same words."""
+    """Why the term (or vacation) and plan above a course keep it shut (enrolment,
+    switching, publishing, generating lessons), in Chinese; None when its period is active
+    and the school's plan is in effect for it. The menu and an attempt give the same words;
+    for a vacation they speak of 假期托管 and name the school whose plan it is (a host site
+    serves other schools' pupils)."""
     if offering.site_id is not None:
         from afterschool.sites import open_problem  # the site's own gate (safety check)
 
@@ -86,33 +115,71 @@ def term_plan_problem(offering: Offering) -> str | None:
             return problem
     plan = offering.plan
     term = plan.term
+    if term.is_vacation:
+        what, whose, opens = "假期托管方案", f"{offering.school.name}", "假期托管"
+    else:
+        what, whose, opens = "课后服务方案", "本校", "课程"
     if term.status == SchoolPeriod.Status.DRAFT:
-        return f"{term.name}尚未启用，课程暂不开放报名。"
+        return f"{term.name}尚未启用，{opens}暂不开放报名。"
     if term.status != SchoolPeriod.Status.ACTIVE:
-        return f"{term.name}已结束，课程不再开放报名。"
+        return f"{term.name}已结束，{opens}不再开放报名。"
     if plan.status == SchoolPlan.Status.CLOSED:
-        return f"本校{term.name}的课后服务方案已结束，课程不再开放报名。"
+        return f"{whose}{term.name}的{what}已结束，{opens}不再开放报名。"
     if plan.status != SchoolPlan.Status.IN_EFFECT:
         return (
-            f"本校{term.name}的课后服务方案{plan.get_status_display()}，尚未实施，"
-            "课程暂不开放报名。"
+            f"{whose}{term.name}的{what}{plan.get_status_display()}，尚未实施，"
+            f"{opens}暂不开放报名。"
         )
     return None
 
 
+def _holiday_days(offering: Offering):
+    from afterschool.holiday_models import HostWeek
+
+    week = HostWeek.objects.filter(offering=offering).select_related("host").first()
+    return week.host.days if week else offering.plan.weekdays
+
+
+# Kinds of care run on every day of a span (not one weekday a week): kind -> f(offering) ->
+# the weekdays. A holiday week block runs on its host site's days; lunch care may register
+# its own (its choice of days); any other such kind runs on its plan's days.
+def _lunch_days(offering: Offering):
+    """Lunch care makes its own lessons on the days its school offers (afterschool.lunch):
+    generating again keeps to the weekdays those fall on, never the plan's other days."""
+    days = {d.weekday() for d in offering.lessons.values_list("planned_date", flat=True)}
+    return days or offering.plan.weekdays
+
+
+BLOCK_WEEKDAYS: dict = {Offering.Kind.HOLIDAY: _holiday_days, Offering.Kind.LUNCH: _lunch_days}
+BLOCK_KINDS = {Offering.Kind.HOLIDAY, Offering.Kind.LUNCH}
+
+
+def course_weekdays(offering: Offering) -> set[int]:
+    """The weekdays the course's lessons fall on: its weekday, or for a block kind
+    (holiday week, month of lunch care) every day of its days."""
+    if offering.kind not in BLOCK_KINDS:
+        return {offering.weekday}
+    days = BLOCK_WEEKDAYS.get(offering.kind)
+    return set(days(offering) if days else offering.plan.weekdays)
+
+
 def lessons_generate(offering: Offering) -> tuple[int, str]:
     """Create the offering's lessons on its weekday within its plan's term, on the school's
-    open days. Keyed by the planned day, so generating again adds nothing (a moved or
-    cancelled lesson keeps its planned day). Returns (lessons created, note); nothing while
-    the term is not active or the plan not in effect (the note says why)."""
+    open days; a block kind (a holiday week, a month of lunch care) on each of its days
+    from ``starts_on`` to ``ends_on``, on the open days of the vacation (or term). Keyed by
+    the planned day, so generating again adds nothing (a moved or cancelled lesson keeps its
+    planned day; lunch care's own lessons are not doubled). Returns (lessons created, note);
+    nothing while the term is not active or the plan not in effect (the note says why)."""
     problem = term_plan_problem(offering)
     if problem:
         return 0, problem
     term = offering.plan.term
     first = max(term.start, offering.starts_on or term.start)
+    last = min(term.end, offering.ends_on or term.end)
     if first > term.end:
         return 0, "开课日期晚于学期结束。"
-    days, note = open_days(offering.school, first, term.end)
+    days, note = open_days(offering.school, first, last, vacation=term.is_vacation)
+    weekdays = course_weekdays(offering)
     existing = set(offering.lessons.values_list("planned_date", flat=True))
     new = [
         Lesson(
@@ -124,7 +191,7 @@ def lessons_generate(offering: Offering) -> tuple[int, str]:
             room_id=offering.room_id,
         )
         for d in days
-        if d.weekday() == offering.weekday and d not in existing
+        if d.weekday() in weekdays and d not in existing
     ]
     Lesson.objects.bulk_create(new, ignore_conflicts=True)
     return len(new), note

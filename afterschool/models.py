@@ -330,7 +330,7 @@ class Offering(models.Model):
         blank=True,
         related_name="+",
     )
-    provider_staff = models.CharField(_("第三方授课人员"), max_length=100, blank=True)
+    # the people who teach besides ``teacher``: afterschool.OfferingPerson, from the register
     grades = ArrayField(
         models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(9)]),
         verbose_name=_("面向年级"),

@@ -228,15 +228,17 @@ def publish_problems(offering: Offering) -> list[str]:
 
 
 OFFERING_FIELDS = (
-    "plan", "plan_item", "name", "kind", "teacher", "contract", "provider_staff", "grades",
+    "plan", "plan_item", "name", "kind", "teacher", "contract", "grades",
     "capacity", "weekday", "start", "end", "room", "fee_per_lesson", "starts_on",
     "signup_opens", "signup_closes",
 )  # fmt: skip
 
 
-def offering_create(*, user, **fields) -> Offering:
+def offering_create(*, user, people=(), **fields) -> Offering:
     """A course of the user's school, as a draft (publishing opens it, ``offering_publish``).
-    What it points at (plan, plan item, teacher, room) must be of the same school."""
+    What it points at (plan, plan item, teacher, room) must be of the same school; the
+    people who teach it besides its teacher come from the register (``people``, no free
+    text), each vetted today (afterschool.people)."""
     require(kind_of(user) == SCHOOL)
     unknown = set(fields) - set(OFFERING_FIELDS)
     if unknown:
@@ -264,6 +266,9 @@ def offering_create(*, user, **fields) -> Offering:
             obj=offering,
             new=snapshot(offering, [f for f in OFFERING_FIELDS if f in fields]),
         )
+        from afterschool.people import people_attach
+
+        people_attach(offering, list(people), user=user)
     return offering
 
 
@@ -410,7 +415,9 @@ def lesson_move(
         if lock:  # one reschedule of the school at a time: two that clash cannot both pass
             _lock_school(school_id)
         lesson = locked(
-            Lesson.objects.select_related("offering__teacher", "offering__school__district"),
+            Lesson.objects.select_related(
+                "offering__teacher", "offering__school__district", "offering__plan__term"
+            ),
             of=("self",),
         ).get(pk=lesson_id, offering__school_id=school_id)
         if lesson.status != Lesson.Status.SCHEDULED or local_now(now) >= starts_at(lesson):
@@ -423,7 +430,7 @@ def lesson_move(
             raise ValidationError({"room": "请选择本校的教室。"})
         if room and room.capacity < lesson.offering.capacity:
             raise ValidationError({"room": f"{room.name}只能容纳{room.capacity}人。"})
-        if not is_open(lesson.offering.school, day):
+        if not is_open(lesson.offering.school, day, vacation=lesson.offering.plan.term.is_vacation):
             raise ValidationError({"date": f"{day} 学校不开展课后服务（节假日或停课日）。"})
         problem = _busy(lesson, day, start, end, room_id)
         if problem:
@@ -477,7 +484,9 @@ def lesson_move_undo(*, user, move_id: int, now=None) -> Lesson:
         if move.undone_at is not None or latest is None or latest.pk != move.pk:
             raise ValidationError("只能撤销该课次最近一次调课。")
         lesson = locked(
-            Lesson.objects.select_related("offering__teacher", "offering__school__district"),
+            Lesson.objects.select_related(
+                "offering__teacher", "offering__school__district", "offering__plan__term"
+            ),
             of=("self",),
         ).get(pk=move.lesson_id)
         if lesson.status != Lesson.Status.SCHEDULED or local_now(now) >= starts_at(lesson):
@@ -486,7 +495,9 @@ def lesson_move_undo(*, user, move_id: int, now=None) -> Lesson:
             now
         ):
             raise ValidationError("原定时间已过，不能撤销，请重新调课。")
-        if not is_open(lesson.offering.school, move.from_date):
+        if not is_open(
+            lesson.offering.school, move.from_date, vacation=lesson.offering.plan.term.is_vacation
+        ):
             raise ValidationError(f"{move.from_date} 学校已停课，不能撤销。")
         problem = _busy(lesson, move.from_date, move.from_start, move.from_end, move.from_room_id)
         if problem:

@@ -54,7 +54,9 @@ def school_days(request):
 def offering_detail(request, pk):
     """A course's roster (withdrawals by the school), its places, its lessons to move."""
     offering = get_scoped_or_404(
-        Offering.objects.select_related("room", "teacher", "plan__term"), request.user, pk=pk
+        Offering.objects.select_related("room", "teacher", "plan__term", "school"),
+        request.user,
+        pk=pk,
     )
     manager = is_school_manager(request.user, offering.school_id)
     action = request.POST.get("action") if request.method == "POST" else None
@@ -84,7 +86,25 @@ def offering_detail(request, pk):
     roster = offering.enrolments.exclude(status=Enrolment.Status.WITHDRAWN).select_related(
         "child__school_class").order_by("status", "created_at", "id")  # fmt: skip
     lessons = with_status_labels(offering.lessons.select_related("room").order_by("date", "start"))
+    # its people from the register (three queries: the course's, the lessons' own, the
+    # register to choose from) and the lessons whose teacher's vetting lapses by their day
+    from afterschool import people, people_selectors
+
+    today = timezone.localdate()
+    staff_rows = list(people_selectors.offering_people(offering))
+    own = people_selectors.lesson_people(lessons)
+    course_people = {offering.pk: [row.person for row in staff_rows]}
+    flags = {}
+    for lesson, _person, reasons in people.lesson_flags(lessons, course_people, own, today):
+        flags.setdefault(lesson.pk, []).extend(reasons)
+    for lesson in lessons:
+        lesson.flags = flags.get(lesson.pk, [])
+        lesson.own_people = own.get(lesson.pk, [])
+    for row in staff_rows:
+        row.lapses = people.lapses(row.person, today)
     return render(request, "afterschool/offering_detail.html", {
+        "course_people": staff_rows, "flag_count": len(flags),
+        "register": list(people.assignable(offering).order_by("name", "pk")) if manager else [],
         "offering": offering, "roster": roster, "lessons": lessons, "manager": manager,
         "may_cancel": course_life.may_cancel(request.user, offering),
         "today": timezone.localdate(), "post": request.POST if action else {},

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from afterschool import plans
-from afterschool.models import WEEKDAY_NAMES, AfterschoolPolicy, SchoolPlan
+from afterschool.models import WEEKDAY_NAMES, AfterschoolPolicy, PlanItem, SchoolPlan
 from portal import params
 from portal.access import get_scoped_or_404, scope
 from portal.models import SchoolPeriod
@@ -23,8 +23,9 @@ Status = SchoolPlan.Status
 
 class PlanForm(forms.Form):
     term = forms.ModelChoiceField(
-        label=_("学期"), queryset=SchoolPeriod.objects.none(), empty_label="—",
-        error_messages={"required": _("请选择学期。"), "invalid_choice": _("请选择本区的学期。")},
+        label=_("学期或假期"), queryset=SchoolPeriod.objects.none(), empty_label="—",
+        error_messages={"required": _("请选择学期。"),
+                        "invalid_choice": _("请选择本区的学期或假期。")},
     )  # fmt: skip
     weekdays = forms.TypedMultipleChoiceField(
         label=_("服务日"),
@@ -50,9 +51,10 @@ class PlanForm(forms.Form):
 
     def __init__(self, *args, district_id, **kwargs):
         super().__init__(*args, **kwargs)
-        # plans are filed only for a draft or active term (plans.FILING_TERMS)
+        # plans are filed only for a draft or active term or vacation (plans.FILING_TERMS):
+        # a vacation's plan is the school's holiday care (afterschool.holiday)
         self.fields["term"].queryset = SchoolPeriod.objects.filter(
-            district_id=district_id, kind=SchoolPeriod.Kind.TERM, status__in=plans.FILING_TERMS
+            district_id=district_id, status__in=plans.FILING_TERMS
         ).order_by("-start")
 
 
@@ -60,6 +62,22 @@ class DecisionForm(forms.Form):
     reason = forms.CharField(
         label=_("退回原因"), required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )  # fmt: skip
+
+
+class PlanItemForm(forms.Form):
+    name = forms.CharField(
+        label=_("服务项目"), max_length=100, error_messages={"required": _("请填写服务项目。")}
+    )
+    activity = forms.ChoiceField(
+        label=_("活动类型"), choices=PlanItem.Activity.choices,
+        error_messages={"required": _("请选择活动类型。"),
+                        "invalid_choice": _("请选择活动类型。")},
+    )  # fmt: skip
+    teachers = forms.IntegerField(
+        label=_("计划教师人数"), min_value=1, max_value=500, initial=1,
+        error_messages={"required": _("请填写计划教师人数。"),
+                        "min_value": _("计划教师人数至少为 1。")},
     )  # fmt: skip
 
 
@@ -127,6 +145,10 @@ def plan_edit(request, pk):
             else:
                 messages.success(request, "方案已保存。")
                 return redirect("afterschool:plan_edit", pk=plan.pk)
+    return _plan_page(request, plan, form, editable, PlanItemForm() if editable else None)
+
+
+def _plan_page(request, plan, form, editable, item_form):
     return render(
         request,
         "afterschool/plan_form.html",
@@ -136,8 +158,34 @@ def plan_edit(request, pk):
             "weekdays": plans.weekdays_label(plan.weekdays),
             "policy": AfterschoolPolicy.current(),
             "can_submit": editable,
+            "items": plan.plan_items.order_by("pk"),
+            "item_form": item_form,
+            "morning": plans.holiday_morning(),
         },
     )
+
+
+@require_POST
+@school_manager_required
+def plan_item_add(request, pk):
+    """Add an activity to the plan (a vacation plan refuses 学科辅导)."""
+    plan = get_scoped_or_404(
+        SchoolPlan.objects.select_related("term", "school"), request.user, pk=pk
+    )
+    editable = plans.may_edit(request.user, plan) and plan.status in plans.EDITABLE
+    if not editable:
+        raise PermissionDenied
+    item_form = PlanItemForm(request.POST)
+    if item_form.is_valid():
+        try:
+            plans.plan_item_save(actor=request.user, plan_id=plan.pk, **item_form.cleaned_data)
+        except ValidationError as exc:
+            errors_to_form(item_form, exc)
+        else:
+            messages.success(request, "已添加服务项目。")
+            return redirect("afterschool:plan_edit", pk=plan.pk)
+    form = PlanForm(initial=_initial(plan), district_id=plan.school.district_id)
+    return _plan_page(request, plan, form, editable, item_form)
 
 
 @require_POST

@@ -8,10 +8,11 @@ in the same transaction.
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from afterschool.models import WEEKDAY_NAMES, AfterschoolPolicy, SchoolPlan
+from afterschool.models import WEEKDAY_NAMES, AfterschoolPolicy, PlanItem, SchoolPlan
 from portal.audit import audit_record, snapshot
 from portal.locks import locked
 from portal.models import SchoolPeriod, SchoolStaff
@@ -42,7 +43,7 @@ def _term_active(plan: SchoolPlan):
         raise ValidationError(
             {
                 "term": f"{plan.term.name}{plan.term.get_status_display()}，"
-                "方案只能在学期进行中实施。"
+                f"方案只能在{'假期' if plan.term.is_vacation else '学期'}进行中实施。"
             }
         )
 
@@ -62,11 +63,55 @@ def weekdays_label(weekdays) -> str:
     return "、".join(f"周{WEEKDAY_NAMES[d]}" for d in sorted(weekdays))
 
 
+def holiday_morning() -> tuple[dt.time, dt.time]:
+    return (
+        dt.time.fromisoformat(settings.HOLIDAY_CARE_MORNING_START),
+        dt.time.fromisoformat(settings.HOLIDAY_CARE_MORNING_END),
+    )
+
+
+SUBJECT_REFUSED = "假期托管不得组织集体补课"
+
+
+def vacation_problems(plan: SchoolPlan) -> dict:
+    """What keeps a vacation plan (假期托管) from being submitted: the holiday defaults instead
+    of 5+2 (settings, the national practice of 暑期托管): days among HOLIDAY_CARE_WEEKDAYS
+    (Mon–Fri), a morning covering HOLIDAY_CARE_MORNING_START–END (8:30–11:30) at least, and no
+    subject lessons (a plan item of activity 学科辅导: 不得组织集体补课)."""
+    errors: dict[str, list[str]] = {}
+    allowed = set(settings.HOLIDAY_CARE_WEEKDAYS)
+    outside = sorted(set(plan.weekdays or []) - allowed)
+    if outside:
+        errors.setdefault("weekdays", []).append(
+            f"假期托管只在{weekdays_label(allowed)}开展，方案中有{weekdays_label(outside)}。"
+        )
+    morning_start, morning_end = holiday_morning()
+    if plan.start_time > morning_start:
+        errors.setdefault("start_time", []).append(
+            f"假期托管上午应不晚于{morning_start:%H:%M}开始，方案为{plan.start_time:%H:%M}。"
+        )
+    if plan.end_time < morning_end:
+        errors.setdefault("end_time", []).append(
+            f"假期托管上午应至少持续到{morning_end:%H:%M}，方案为{plan.end_time:%H:%M}结束。"
+        )
+    subjects = [i.name for i in plan.plan_items.all() if i.activity == PlanItem.Activity.SUBJECT]
+    if subjects:
+        errors.setdefault("items", []).append(
+            f"{SUBJECT_REFUSED}：服务项目“{'”“'.join(subjects)}”为学科辅导。"
+        )
+    if not plan.items.strip():
+        errors.setdefault("items", []).append("请填写服务内容。")
+    return errors
+
+
 def plan_problems(plan: SchoolPlan, policy: AfterschoolPolicy | None = None) -> dict:
     """What keeps ``plan`` from being submitted, keyed by field, each message naming the
     rule and the numbers (5+2: 教育部 2021 年《关于进一步做好中小学生课后服务工作的指导意见》:
     每周 5 天、每天不少于 2 小时、结束时间与当地正常下班时间相衔接; the numbers are the
-    district's, in AfterschoolPolicy)."""
+    district's, in AfterschoolPolicy). A vacation plan has its own rules
+    (``vacation_problems``)."""
+    if plan.term.is_vacation:
+        return vacation_problems(plan)
     policy = policy or AfterschoolPolicy.current()
     errors: dict[str, list[str]] = {}
     days = len(set(plan.weekdays or []))
@@ -93,8 +138,8 @@ def _clean_input(*, school, term, weekdays, start_time, end_time) -> list[int]:
         errors.setdefault("weekdays", []).append("请选择服务日。")
     elif days[0] < 0 or days[-1] > 6:
         errors.setdefault("weekdays", []).append("服务日应为周一至周日。")
-    if term.kind != SchoolPeriod.Kind.TERM or term.district_id != school.district_id:
-        errors.setdefault("term", []).append("请选择本区的学期。")
+    if term.district_id != school.district_id:
+        errors.setdefault("term", []).append("请选择本区的学期或假期。")
     elif term.status not in FILING_TERMS:
         errors.setdefault("term", []).append(term_closed_message(term))
     if start_time and end_time and end_time <= start_time:
@@ -252,3 +297,38 @@ def plan_start(*, actor, plan_id: int) -> SchoolPlan:
 def plan_close(*, actor, plan_id: int) -> SchoolPlan:
     _require_decider(actor)
     return _move(actor=actor, plan_id=plan_id, to=Status.CLOSED, verb="closed")
+
+
+def plan_item_save(*, actor, plan_id: int, name: str, activity: str, teachers: int = 1) -> PlanItem:
+    """Add an item to a draft or returned plan of the actor's school (the activity named: a
+    vacation plan refuses 学科辅导, 不得组织集体补课)."""
+    name = (name or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors.setdefault("name", []).append("请填写服务项目。")
+    if activity not in PlanItem.Activity.values:
+        errors.setdefault("activity", []).append("请选择活动类型。")
+    if not isinstance(teachers, int) or teachers < 1:
+        errors.setdefault("teachers", []).append("计划教师人数至少为 1。")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        plan = locked(SchoolPlan.objects.select_related("term").filter(pk=plan_id)).first()
+        if plan is None or not may_edit(actor, plan):
+            raise PermissionDenied
+        if plan.status not in EDITABLE:
+            raise ValidationError({"name": f"方案{plan.get_status_display()}，不能再修改。"})
+        if plan.term.is_vacation and activity == PlanItem.Activity.SUBJECT:
+            raise ValidationError(
+                {"activity": f"{SUBJECT_REFUSED}：假期托管方案不能安排学科辅导。"}
+            )
+        if plan.plan_items.filter(name=name).exists():
+            raise ValidationError({"name": f"方案中已有服务项目“{name}”。"})
+        item = PlanItem.objects.create(plan=plan, name=name, activity=activity, teachers=teachers)
+        audit_record(
+            actor=actor,
+            action="afterschool.plan.item_added",
+            obj=plan,
+            new={"item": name, "activity": activity, "teachers": teachers},
+        )
+    return item

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["CareSite", "SiteOperator"]
+__all__ = ["CareSite", "SiteOperator", "SiteSafetyCheck"]
 
 
 class CareSite(models.Model):
@@ -92,3 +92,38 @@ class SiteOperator(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SiteSafetyCheck(models.Model):
+    """One safety check of a community site (安全检查), kept as history: a new check adds a
+    row, never edits one. The site's ``safety_checked_on`` is the latest row's date (the
+    gate in afterschool.sites.open_problem reads it without a join)."""
+
+    site = models.ForeignKey(
+        CareSite, verbose_name=_("托管点"), on_delete=models.PROTECT,
+        related_name="safety_checks",
+    )  # fmt: skip
+    checked_on = models.DateField(_("检查日期"))
+    checked_by = models.CharField(_("检查人"), max_length=50)
+    note = models.CharField(_("检查情况"), max_length=500, blank=True)
+    # an optional evidence file (portal.evidence: checked by content, random private path)
+    file_name = models.CharField(_("文件名"), max_length=200, blank=True)
+    file_kind = models.CharField(_("文件类型"), max_length=3, blank=True)
+    file_size = models.PositiveBigIntegerField(_("文件大小（字节）"), null=True, blank=True)
+    file_sha256 = models.CharField(_("SHA-256 校验值"), max_length=64, blank=True)
+    file_path = models.CharField(_("存储路径"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    SCOPE = {"school": None, "parent": None, "site": "site"}
+
+    class Meta:
+        verbose_name = _("托管点安全检查")
+        verbose_name_plural = _("托管点安全检查")
+        ordering = ["site", "-checked_on", "-id"]
+
+    def __str__(self):
+        return f"{self.site} {self.checked_on}"

@@ -5,14 +5,22 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from afterschool import enrolment as svc
 from afterschool import operations
-from afterschool.models import Enrolment, Lesson, Offering, PlanItem, Room, SchoolPlan
+from afterschool.models import (
+    CareSite,
+    Enrolment,
+    Lesson,
+    Offering,
+    PlanItem,
+    Room,
+    SchoolPlan,
+)
 from portal.access import get_scoped_or_404, scope
 from portal.models import SchoolPeriod, SchoolStaff
 from portal.permissions import PARENT, SCHOOL, kind_required
@@ -29,13 +37,18 @@ def menu(request):
               request.user)
     )  # fmt: skip
     school_ids = {c.school_id for c in children}
+    district_ids = {c.school.district_id for c in children}
+    # the children's schools' courses, and the community sites' of their districts; holiday
+    # weeks and lunch months have their own pages (/holiday/, /lunch/)
     offerings = list(
         Offering.objects.filter(
-            school_id__in=school_ids,
+            Q(school_id__in=school_ids)
+            | Q(site__kind=CareSite.Kind.COMMUNITY, site__district_id__in=district_ids),
             status=Offering.Status.PUBLISHED,
             plan__term__status=SchoolPeriod.Status.ACTIVE,
         )
-        .select_related("teacher", "contract__provider", "room", "plan__term")
+        .exclude(kind__in=[Offering.Kind.HOLIDAY, Offering.Kind.LUNCH])
+        .select_related("teacher", "contract__provider", "room", "plan__term", "site")
         .order_by("weekday", "start", "name")
     )
     shown = {o.pk for o in offerings}
@@ -74,7 +87,10 @@ def menu(request):
     rows = []
     for child in children:
         for o in offerings:
-            if o.school_id != child.school_id:
+            if o.site_id is not None and o.site.kind == CareSite.Kind.COMMUNITY:
+                if o.site.district_id != child.school.district_id:
+                    continue
+            elif o.school_id != child.school_id:
                 continue
             live = mine.get((o.pk, child.pk))
             reason = (
@@ -177,20 +193,28 @@ class OfferingForm(forms.ModelForm):
 
     class Meta:
         model = Offering
-        fields = ["plan", "plan_item", "name", "kind", "teacher", "contract", "provider_staff",
-                  "grades", "capacity", "weekday", "start", "end", "room", "fee_per_lesson",
-                  "starts_on", "signup_opens", "signup_closes"]  # fmt: skip
+        fields = ["plan", "plan_item", "name", "kind", "teacher", "contract", "grades",
+                  "capacity", "weekday", "start", "end", "room", "fee_per_lesson", "starts_on",
+                  "signup_opens", "signup_closes"]  # fmt: skip
         widgets = {"start": forms.TimeInput(attrs={"type": "time"}),
                    "end": forms.TimeInput(attrs={"type": "time"}),
                    "starts_on": forms.DateInput(attrs={"type": "date"}),
                    "signup_opens": forms.DateInput(attrs={"type": "date"}),
                    "signup_closes": forms.DateInput(attrs={"type": "date"})}  # fmt: skip
 
+    # the people who teach besides the teacher: chosen from the register, never typed
+    people = forms.ModelMultipleChoiceField(
+        label="授课人员（志愿者/社会资源人员名册）", required=False, queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+
     def __init__(self, *args, school, **kwargs):
+        from afterschool.people import assignable_for_school
         from afterschool.providers import admitted_contracts
 
         super().__init__(*args, **kwargs)
         self.school = school
+        self.fields["people"].queryset = assignable_for_school(school).order_by("name", "pk")
         self.fields["plan"].queryset = SchoolPlan.objects.filter(school=school)
         self.fields["teacher"].queryset = SchoolStaff.objects.filter(school=school)
         self.fields["room"].queryset = Room.objects.filter(school=school)
@@ -210,8 +234,8 @@ class OfferingForm(forms.ModelForm):
         room, capacity = data.get("room"), data.get("capacity")
         if room and capacity and room.capacity < capacity:
             self.add_error("room", f"{room.name}只能容纳{room.capacity}人，少于名额{capacity}人。")
-        if not data.get("teacher") and not data.get("contract"):
-            self.add_error("teacher", "请选择授课教师，或选择第三方机构的服务合同。")
+        if not data.get("teacher") and not data.get("contract") and not data.get("people"):
+            self.add_error("teacher", "请选择授课教师、第三方机构的服务合同，或名册中的授课人员。")
         contract = data.get("contract")
         if contract and data.get("fee_per_lesson") not in (None, contract.price_per_lesson):
             self.add_error(

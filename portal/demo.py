@@ -54,6 +54,8 @@ PERIODS = [
     (SchoolPeriod.Kind.TERM, "2025-2026学年第二学期", "2026-03-01", "2026-07-03"),
     (SchoolPeriod.Kind.SUMMER, "2026年暑假", "2026-07-04", "2026-08-31"),
     (SchoolPeriod.Kind.TERM, "2026-2027学年第一学期", "2026-09-01", "2027-01-22"),
+    # the coming winter vacation: holiday care is planned and enrolled before it starts
+    (SchoolPeriod.Kind.WINTER, "2027年寒假", "2027-01-23", "2027-02-28"),
 ]
 
 PUPIL_NAMES = ["李雨轩", "王子涵", "张欣怡", "刘浩然", "陈思远", "杨梓萱", "赵一诺", "黄俊杰"]

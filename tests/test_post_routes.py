@@ -164,6 +164,23 @@ GET_ONLY = {
     "calls:bureau_calls": "the bureau's list of calls",
     "calls:call_manage": "one call's ranking and panel (its forms post to call_assign / call_admit)",
     "calls:organisations": "the bureau's list of organisations (deactivation posts to organisation_deactivate)",
+    "funding:index": "the bureau's monthly roll-up and its Excel download (subsidies are posted at funding:subsidy, pay reported at funding:pay)",
+    "sites:index": "the bureau's register of community sites with their use (a list)",
+    "sites:detail": "one site: checks, operators, courses (its forms post to check / operator_new / active / operator_deactivate)",
+    "sites:check_file": "a safety check's evidence file (a download)",
+    "sites:mine": "the operator's own site and its courses",
+    "sites:course": "one course of the operator's site: its roll and lessons (publish posts to course_publish)",
+    "holiday:weeks": "a parent's holiday weeks to choose from (its buttons post to holiday:enrol / holiday:withdraw)",
+    "holiday:hosts": "the bureau's list of host sites and the table of places by host site and week",
+    "holiday:host": "one host site (its buttons post to holiday:host_open / holiday:host_close)",
+    "people:index": "the register of the user's school/site (bureau: all), a GET search form",
+    "people:certificate": "a printable certificate of hours served in a term",
+    "people:overview": "the bureau's view of the district's people by vetting state and hours",
+    "lunch:index": "a school's months of lunch care and today's breaks to call the roll of",
+    "lunch:month": "one month's pupils, waiting list and breaks (its forms post to change / staff_withdraw / roll)",
+    "lunch:parent": "a parent's months of lunch care (its forms post to enrol / withdraw)",
+    "lunch:report": "the monthly report of pupils per arrangement per school, a read",
+    "lunch:report_xlsx": "the monthly report as Excel, a read",
 }
 
 PROJECT_APPS = [
