@@ -61,16 +61,16 @@ def _holiday() -> list[str]:
     plans.plan_submit(actor=principal.user, plan_id=plan.pk)
     plans.plan_decide(actor=bureau, plan_id=plan.pk, approve=True)
     plans.plan_start(actor=bureau, plan_id=plan.pk)
-    host = holiday_demo.build(
-        actor=bureau, vacation=vacation, host_school=principal.school, served_schools=[mingde]
-    )
-    child = Child.objects.filter(name="张小明", school=principal.school).first()
-    first = host.blocks.order_by("week").first()
-    if child is not None and first is not None:
-        enrol(user=child.parents.first().user, child_id=child.pk, offering_id=first.offering_id)
+    # designated, not opened: 2027's statutory holidays are not in the calendar yet (the
+    # package knows them up to 2026), and the portal guesses no day around 春节; the bureau
+    # opens the weeks once it has entered them (节假日与调休)
+    holiday_demo.build(
+        actor=bureau, vacation=vacation, host_school=principal.school, served_schools=[mingde],
+        open_it=False,
+    )  # fmt: skip
     return [
-        "假期托管：实验小学的寒假托管方案（实施中）、两周托管（服务实验小学与明德学校）；"
-        "张小明已报名第一周"
+        "假期托管：实验小学的寒假托管方案（实施中），托管点已指定（服务实验小学与明德学校），"
+        "待录入2027年节假日安排后开放报名"
     ]
 
 

@@ -304,12 +304,23 @@ def host_open(*, actor, host_id: int) -> HostSite:
         served = list(host.served_schools.all())
         start, end = _hours(host)
         notes, created = [], 0
-        for n, week in enumerate(host.weeks, start=1):
+        spans = []
+        for week in host.weeks:
             first, last = block_span(host, week)
             fee, care_days = _block_fee(host, first, last, school)
             if care_days == 0:
-                notes.append(f"{week} 这一周没有托管日（节假日）。")
-                continue
+                notes.append(f"{week} 这一周没有托管日（节假日，或该年的节假日安排尚未录入）。")
+            else:
+                spans.append((week, first, last, fee))
+        if not spans:
+            # nothing to open: every week is a holiday, or its year's calendar is unknown
+            # (open_days leaves such days out rather than guess around 春节)
+            raise ValidationError(
+                "没有可开放的托管周："
+                + "".join(sorted(set(notes)))
+                + "请先在“节假日与调休”中录入该年的节假日安排。"
+            )
+        for n, (week, first, last, fee) in enumerate(spans, start=1):
             offering = Offering.objects.create(
                 school=school,
                 plan=plan,

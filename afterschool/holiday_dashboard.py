@@ -1,5 +1,7 @@
 """Dashboard panel of holiday care (portal.dashboard.panel): places by host site."""
 
+import datetime as dt
+
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -7,11 +9,18 @@ from afterschool.holiday_models import HostWeek
 from afterschool.models import Enrolment
 from portal.dashboard import Bar, Filters, Panel, Series, link, panel
 
+# a vacation is planned and enrolled months ahead: the panel looks this far past the month
+AHEAD = dt.timedelta(days=92)
 
-@panel("afterschool.holiday", title="假期托管名额（按托管点）", line="afterschool", order=45)
+
+@panel(
+    "afterschool.holiday", title="假期托管名额（本月及此后三个月，按托管点）", line="afterschool",
+    order=45,
+)  # fmt: skip
 def places(f: Filters) -> Panel:
-    """Places offered and taken per host site, for the week blocks within the filter's
-    dates: one query (the places taken counted in a subquery per block)."""
+    """Places offered and taken per host site, for the week blocks from the filter's month
+    to three months past it (winter care is enrolled in December): one query (the places
+    taken counted in a subquery per block)."""
     taken = (
         Enrolment.objects.filter(offering_id=OuterRef("offering_id"), status="enrolled")
         .order_by()
@@ -22,7 +31,7 @@ def places(f: Filters) -> Panel:
     rows = (
         HostWeek.objects.filter(
             host__site__district=f.district,
-            offering__starts_on__lte=f.end,
+            offering__starts_on__lte=f.end + AHEAD,
             offering__ends_on__gte=f.start,
         )
         .annotate(taken=Coalesce(Subquery(taken, output_field=IntegerField()), Value(0)))

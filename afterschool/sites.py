@@ -238,10 +238,10 @@ def site_set_active(*, actor, site_id: int, active: bool) -> CareSite:
             return site
         site.active = active
         site.save(update_fields=["active"])
-        action = "afterschool.site.enabled" if active else "afterschool.site.stopped"
         audit_record(
-            actor=actor, action=action, obj=site, old={"active": not active},
-            new={"active": active},
+            actor=actor,
+            action="afterschool.site.enabled" if active else "afterschool.site.stopped",
+            obj=site, old={"active": not active}, new={"active": active},
         )  # fmt: skip
     return site
 

@@ -13,7 +13,6 @@ account gets a one-time initial password, returned once by the service for the p
 once and never stored in clear nor audited; the holder changes it after the first login.
 """
 
-import hashlib
 import re
 import secrets
 import string
@@ -22,7 +21,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,6 +32,7 @@ from portal.audit import audit_record
 from portal.locks import locked
 from portal.models import mask_phone
 from portal.permissions import is_bureau, is_institution_staff, require
+from portal.ratelimit import HourlyLimit
 
 LINE = "institutions"
 Role = InstitutionStaff.Role
@@ -202,36 +201,11 @@ def institution_admin_create(
 
 # --- the institution's request -------------------------------------------------------------
 
-RATE_WINDOW = 3600  # seconds: PORTAL_ORG_REQUEST_RATE_PER_HOUR is per hour
+_limit = HourlyLimit("org:request-rate", "PORTAL_ORG_REQUEST_RATE_PER_HOUR")  # portal.ratelimit
+rate_take, rate_release = _limit.take, _limit.release
 
 
-def _rate_key(address: str) -> str:
-    return f"org:request-rate:{hashlib.sha256(address.encode()).hexdigest()[:32]}"
-
-
-def rate_take(address: str) -> bool:
-    """Take one of the address's requests for this hour: False when none is left (``add``
-    then ``incr`` are atomic in Redis)."""
-    key = _rate_key(address)
-    cache.add(key, 0, timeout=RATE_WINDOW)
-    try:
-        taken = cache.incr(key)
-    except ValueError:  # expired between add and incr: a new window
-        cache.add(key, 1, timeout=RATE_WINDOW)
-        taken = 1
-    return taken <= settings.PORTAL_ORG_REQUEST_RATE_PER_HOUR
-
-
-def rate_release(address: str) -> None:
-    """Give back a slot taken by an attempt that filed nothing (refused input)."""
-    try:
-        cache.decr(_rate_key(address))
-    except ValueError:
-        pass
-
-
-def rate_clear(address: str) -> None:
-    cache.delete(_rate_key(address))
+rate_clear = _limit.clear  # tests start each address afresh
 
 
 def account_request_file(

@@ -28,7 +28,6 @@ import re
 import secrets
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -41,6 +40,7 @@ from portal.locks import locked
 from portal.models import District, School, SchoolStaff
 from portal.notices import notify
 from portal.permissions import LINES, is_bureau, is_school_manager, require
+from portal.ratelimit import HourlyLimit
 from portal.schoolcalendar import CalendarUnknownDay, WorkingDays
 
 C = Complaint.Category
@@ -76,36 +76,11 @@ def code_display(code: str) -> str:
 
 # --- the rate limit -----------------------------------------------------------------------
 
-RATE_WINDOW = 3600  # seconds: PORTAL_COMPLAINT_RATE_PER_HOUR is per hour
+_limit = HourlyLimit("complaints:rate", "PORTAL_COMPLAINT_RATE_PER_HOUR")  # portal.ratelimit
+rate_take, rate_release = _limit.take, _limit.release
 
 
-def _rate_key(address: str) -> str:
-    return f"complaints:rate:{hashlib.sha256(address.encode()).hexdigest()[:32]}"
-
-
-def rate_take(address: str) -> bool:
-    """Take one of the address's filings for this hour: False when none is left. ``add``
-    then ``incr`` are atomic in Redis, so two requests at once cannot both take the last."""
-    key = _rate_key(address)
-    cache.add(key, 0, timeout=RATE_WINDOW)
-    try:
-        taken = cache.incr(key)
-    except ValueError:  # expired between add and incr: a new window
-        cache.add(key, 1, timeout=RATE_WINDOW)
-        taken = 1
-    return taken <= settings.PORTAL_COMPLAINT_RATE_PER_HOUR
-
-
-def rate_release(address: str) -> None:
-    """Give back a slot taken by an attempt that filed nothing (refused input)."""
-    try:
-        cache.decr(_rate_key(address))
-    except ValueError:
-        pass  # the window ended meanwhile: nothing to give back
-
-
-def rate_clear(address: str) -> None:
-    cache.delete(_rate_key(address))
+rate_clear = _limit.clear  # tests start each address afresh
 
 
 # --- working days --------------------------------------------------------------------------

@@ -154,7 +154,7 @@ class CallDocument(models.Model):
     name = models.CharField(_("文件名"), max_length=200)
     kind = models.CharField(_("类型"), max_length=5)
     size = models.PositiveIntegerField(_("大小"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    sha256 = models.CharField(_("文件摘要（SHA-256）"), max_length=64)
     path = models.CharField(_("存储路径"), max_length=200)
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 

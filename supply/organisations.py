@@ -14,13 +14,10 @@ New users' one-time passwords come from institutions.accounts (``initial_passwor
 same validators); they are returned once, never stored in clear nor audited.
 """
 
-import hashlib
 import re
 
-from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -30,6 +27,7 @@ from portal.audit import audit_record
 from portal.locks import locked
 from portal.models import mask_phone
 from portal.permissions import is_bureau, is_organisation_member, require
+from portal.ratelimit import HourlyLimit
 from supply.account_models import Expert, Organisation, OrganisationMember
 
 LINE = "supply"
@@ -122,31 +120,10 @@ def _new_user(username: str, password: str | None):
 
 # --- registration (public) -----------------------------------------------------------------
 
-RATE_WINDOW = 3600  # seconds: PORTAL_SUPPLY_REGISTER_RATE_PER_HOUR is per hour
-
-
-def _rate_key(address: str) -> str:
-    return f"supply:register-rate:{hashlib.sha256(address.encode()).hexdigest()[:32]}"
-
-
-def rate_take(address: str) -> bool:
-    """Take one of the address's registrations for this hour: False when none is left."""
-    key = _rate_key(address)
-    cache.add(key, 0, timeout=RATE_WINDOW)
-    try:
-        taken = cache.incr(key)
-    except ValueError:  # expired between add and incr: a new window
-        cache.add(key, 1, timeout=RATE_WINDOW)
-        taken = 1
-    return taken <= settings.PORTAL_SUPPLY_REGISTER_RATE_PER_HOUR
-
-
-def rate_release(address: str) -> None:
-    """Give back a slot taken by an attempt that registered nothing (refused input)."""
-    try:
-        cache.decr(_rate_key(address))
-    except ValueError:
-        pass
+_limit = HourlyLimit(
+    "supply:register-rate", "PORTAL_SUPPLY_REGISTER_RATE_PER_HOUR"
+)  # portal.ratelimit
+rate_take, rate_release = _limit.take, _limit.release
 
 
 def organisation_register(
@@ -358,8 +335,7 @@ def expert_deactivate(*, actor, expert_id: int) -> Expert:
     return expert
 
 
-def rate_clear(address: str) -> None:
-    cache.delete(_rate_key(address))
+rate_clear = _limit.clear  # tests start each address afresh
 
 
 def password_change(*, actor, old_password: str, new_password1: str, new_password2: str):

@@ -167,6 +167,9 @@ def demo_users() -> list[str | None]:
         [name for name, *_ in demo.STAFF]
         + [name for name, *_ in demo.BUREAU]
         + [name for name, *_ in demo.PARENTS]
+        # the kinds bound to one object: a community site's operator, organisations (a
+        # provider, a venue) and an expert of the pool (afterschool/sites_demo.py, supply/)
+        + ["jigou_admin", "shequ_xingfu", "org_yangguang", "org_bowuguan", "zhuanjia_zhou"]
         + [None]
     )
 

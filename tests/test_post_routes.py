@@ -144,11 +144,15 @@ GET_ONLY = {
     "designs:detail": "one design (its forms post to review / share)",
     "designs:reviewers": "the principal's review group (forms post to reviewers_add/remove)",
     "designs:report": "designs per school and subject, share of homework drawn from designs",
-    "fair:index": "the fairs a user may open (bureau: all; a school: its district's; an admitted provider: all)",
-    "fair:detail": "one fair: the bureau's counts and buttons (post to fair:close / fair:match), a school's needs and matches, a provider's offers and matches",
+    "fair:index": "the fairs a user may open (bureau: all; a school: its district's; an admitted "
+    "provider: all)",
+    "fair:detail": "one fair: the bureau's counts and buttons (post to fair:close / fair:match), "
+    "a school's needs and matches, a provider's offers and matches",
     "fair:unmatched": "the bureau's unmatched needs per school of a fair, a read",
-    "catalogue:packages": "the course packages a user's side sees (publishing posts to package_new)",
-    "catalogue:package": "one package with its orders (its forms post to order_new / dispatch / withdraw)",
+    "catalogue:packages": "the course packages a user's side sees (publishing posts to "
+    "package_new)",
+    "catalogue:package": "one package with its orders (its forms post to order_new / dispatch / "
+    "withdraw)",
     "catalogue:orders": "the orders a user's side sees",
     "catalogue:order": "one order with its visits (its forms post to visit_new / visit_confirm)",
     "catalogue:localities": "the bureau's rural register (its buttons post to locality_set)",
@@ -157,27 +161,36 @@ GET_ONLY = {
     "calls:index": "the public list of calls",
     "calls:detail": "one call's public page (its apply link goes to calls:apply)",
     "calls:result": "a published call's public result",
-    "calls:document": "serves an application's document to the bureau, its organisation and the call's experts",
+    "calls:document": "serves an application's document to the bureau, its organisation and the "
+    "call's experts",
     "calls:org_home": "an organisation's own applications",
     "calls:org_application": "one own application (its scores after publication)",
     "calls:expert_home": "an expert's assigned applications",
     "calls:bureau_calls": "the bureau's list of calls",
-    "calls:call_manage": "one call's ranking and panel (its forms post to call_assign / call_admit)",
-    "calls:organisations": "the bureau's list of organisations (deactivation posts to organisation_deactivate)",
-    "funding:index": "the bureau's monthly roll-up and its Excel download (subsidies are posted at funding:subsidy, pay reported at funding:pay)",
+    "calls:call_manage": "one call's ranking and panel (its forms post to call_assign / "
+    "call_admit)",
+    "calls:organisations": "the bureau's list of organisations (deactivation posts to "
+    "organisation_deactivate)",
+    "funding:index": "the bureau's monthly roll-up and its Excel download (subsidies are posted "
+    "at funding:subsidy, pay reported at funding:pay)",
     "sites:index": "the bureau's register of community sites with their use (a list)",
-    "sites:detail": "one site: checks, operators, courses (its forms post to check / operator_new / active / operator_deactivate)",
+    "sites:detail": "one site: checks, operators, courses (its forms post to check / operator_new "
+    "/ active / operator_deactivate)",
     "sites:check_file": "a safety check's evidence file (a download)",
     "sites:mine": "the operator's own site and its courses",
-    "sites:course": "one course of the operator's site: its roll and lessons (publish posts to course_publish)",
-    "holiday:weeks": "a parent's holiday weeks to choose from (its buttons post to holiday:enrol / holiday:withdraw)",
-    "holiday:hosts": "the bureau's list of host sites and the table of places by host site and week",
+    "sites:course": "one course of the operator's site: its roll and lessons (publish posts to "
+    "course_publish)",
+    "holiday:weeks": "a parent's holiday weeks to choose from (its buttons post to holiday:enrol "
+    "/ holiday:withdraw)",
+    "holiday:hosts": "the bureau's list of host sites and the table of places by host site and "
+    "week",
     "holiday:host": "one host site (its buttons post to holiday:host_open / holiday:host_close)",
     "people:index": "the register of the user's school/site (bureau: all), a GET search form",
     "people:certificate": "a printable certificate of hours served in a term",
     "people:overview": "the bureau's view of the district's people by vetting state and hours",
     "lunch:index": "a school's months of lunch care and today's breaks to call the roll of",
-    "lunch:month": "one month's pupils, waiting list and breaks (its forms post to change / staff_withdraw / roll)",
+    "lunch:month": "one month's pupils, waiting list and breaks (its forms post to change / "
+    "staff_withdraw / roll)",
     "lunch:parent": "a parent's months of lunch care (its forms post to enrol / withdraw)",
     "lunch:report": "the monthly report of pupils per arrangement per school, a read",
     "lunch:report_xlsx": "the monthly report as Excel, a read",

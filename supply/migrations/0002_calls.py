@@ -235,7 +235,7 @@ class Migration(migrations.Migration):
                 ("name", models.CharField(max_length=200, verbose_name="文件名")),
                 ("kind", models.CharField(max_length=5, verbose_name="类型")),
                 ("size", models.PositiveIntegerField(verbose_name="大小")),
-                ("sha256", models.CharField(max_length=64, verbose_name="SHA-256")),
+                ("sha256", models.CharField(max_length=64, verbose_name="文件摘要（SHA-256）")),
                 ("path", models.CharField(max_length=200, verbose_name="存储路径")),
                 ("uploaded_at", models.DateTimeField(auto_now_add=True, verbose_name="上传时间")),
                 (

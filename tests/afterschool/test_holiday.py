@@ -20,7 +20,7 @@ from afterschool.models import (
     SchoolPlan,
     Waiver,
 )
-from portal.models import AuditLog, CalendarDay, SchoolPeriod
+from portal.models import AuditLog, CalendarDay, CalendarYear, SchoolPeriod
 from tests.afterschool.test_holiday_helpers import (
     WEEK_1,
     WEEK_ACROSS,
@@ -224,6 +224,21 @@ def test_open_refused_with_a_subject_item(world):
         holiday.host_open(actor=bureau, host_id=host.pk)
     assert exc.value.messages == ["假期托管不得组织集体补课：乙小学方案中的“数学”为学科辅导。"]
     assert not Offering.objects.exists()
+
+
+def test_open_refused_when_no_week_has_a_care_day_and_the_calendar_is_unknown(world):
+    """A vacation of a year whose holidays nobody has entered: no day is guessed (春节 could
+    fall in it), so no week can open, and the refusal says what to enter."""
+    bureau = bureau_as()
+    host = designate(world, bureau)
+    vacation_plan(world.school_b, host.vacation)
+    CalendarYear.objects.filter(year=2027).delete()
+    with pytest.raises(ValidationError) as exc:
+        holiday.host_open(actor=bureau, host_id=host.pk)
+    assert exc.value.messages[0].startswith("没有可开放的托管周：")
+    assert "录入该年的节假日安排" in exc.value.messages[0]
+    assert not Offering.objects.exists()
+    assert HostSite.objects.get(pk=host.pk).status == HostSite.Status.DRAFT
 
 
 def test_open_makes_one_block_a_week_with_its_lessons(world):

@@ -387,7 +387,11 @@ def roll(w):
 def move(w):
     c = course(w, days=1, weeks=(0,))
     lesson = c.lessons.get()
+    from afterschool.lessons import is_open
+
     to = lesson.date + dt.timedelta(days=1)
+    while not is_open(lesson.offering.school, to):  # the next school day (not a weekend)
+        to += dt.timedelta(days=1)
     return Case(
         url=reverse("afterschool:roll_call", args=[lesson.pk]),
         user=w.principal_a,
