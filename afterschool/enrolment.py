@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from afterschool import fees
-from afterschool.lessons import is_manager, local_now, term_plan_problem
+from afterschool.lessons import BLOCK_KINDS, is_manager, local_now, term_plan_problem
 from afterschool.models import Enrolment, LeaveRequest, Lesson, Offering
 from portal.audit import audit_record
 from portal.locks import locked
@@ -408,6 +408,10 @@ def switch(*, user, enrolment_id: int, to_offering_id: int, now=None) -> Enrolme
     if current.offering_id == to_offering_id:
         return current
     target = Offering.objects.select_related("plan__term").get(pk=to_offering_id)
+    if BLOCK_KINDS & {target.kind, current.offering.kind}:
+        # a holiday week or a lunch month is enrolled on its own page, with its own rules
+        # (the week's activities, the lunch days and arrangement): never by a switch
+        raise ValidationError("假期托管和午托不能换课，请在假期托管或午托页面退出后重新报名。")
     problem = why_not(current.child, target, now=now, ignore=current.offering_id)
     if problem:
         raise ValidationError(problem)

@@ -156,7 +156,7 @@ def subsidy_post(*, actor, school_id, term_id, pupils=None) -> SubsidyGrant:
     """Post the per-pupil subsidy of one school for one term (bureau staff of the
     after-school line). Once per school and term: posting again returns the grant already
     posted (``replayed`` True) and writes nothing."""
-    require(is_bureau(actor, line="afterschool"))
+    require(is_bureau(actor, line="afterschool", perm="afterschool.add_subsidygrant"))
     errors = {}
     school = School.objects.filter(pk=school_id).first() if school_id else None
     if school is None:

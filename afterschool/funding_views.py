@@ -56,7 +56,7 @@ def index(request):
     )
 
 
-@bureau_required(line="afterschool")
+@bureau_required(line="afterschool", perm="afterschool.add_subsidygrant")
 def subsidy(request):
     terms = SchoolPeriod.objects.filter(kind=SchoolPeriod.Kind.TERM).select_related("district")
     term_id = params.query_id(request, "term") or params.query_id(

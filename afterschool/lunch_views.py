@@ -25,6 +25,7 @@ from afterschool.lessons import may_take_roll, roll_open
 from afterschool.lunch_forms import ChangeForm, EnrolForm, MonthForm, WithdrawForm
 from afterschool.lunch_models import LunchMonth
 from afterschool.models import Attendance, Enrolment, Room
+from portal import params
 from portal.access import get_scoped_or_404
 from portal.models import SchoolStaff
 from portal.permissions import is_school_manager, passes, school_manager_required
@@ -200,11 +201,11 @@ def withdraw(request, pk):
 
 
 def _report_month(request) -> dt.date:
-    raw = request.GET.get("month", "")
-    try:
-        return dt.datetime.strptime(raw, "%Y-%m").date()
-    except ValueError:
+    """?month=YYYY-MM (a malformed one is the Chinese 400 naming it); absent: this month."""
+    raw = params.query_month(request, "month")
+    if raw is None:
         return timezone.localdate().replace(day=1)
+    return dt.datetime.strptime(raw, "%Y-%m").date()
 
 
 @passes(sel.may_report)

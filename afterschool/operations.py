@@ -234,6 +234,11 @@ OFFERING_FIELDS = (
 )  # fmt: skip
 
 
+# the kinds a school makes on its menu; holiday weeks (afterschool.holiday), lunch months
+# (afterschool.lunch) and community courses (afterschool.sites) have their own services
+SCHOOL_COURSE_KINDS = (Offering.Kind.CARE, Offering.Kind.HOMEWORK, Offering.Kind.ENRICHMENT)
+
+
 def offering_create(*, user, people=(), **fields) -> Offering:
     """A course of the user's school, as a draft (publishing opens it, ``offering_publish``).
     What it points at (plan, plan item, teacher, room) must be of the same school; the
@@ -250,6 +255,11 @@ def offering_create(*, user, people=(), **fields) -> Offering:
         value = fields.get(field)
         if value is not None and getattr(value, owner) != school_id:
             errors[field] = "请选择本校的记录。"
+    if "kind" in fields and fields["kind"] not in SCHOOL_COURSE_KINDS:
+        errors["kind"] = "假期托管、午托和社区课堂请在各自的页面开设。"
+    plan = fields.get("plan")
+    if plan is not None and plan.term.kind != plan.term.Kind.TERM:
+        errors["plan"] = "课程超市的课程只能属于学期方案；假期托管由教育局指定托管点开设。"
     item = fields.get("plan_item")
     if item is not None and item.plan.school_id != school_id:
         errors["plan_item"] = "请选择本校方案中的服务项目。"

@@ -215,7 +215,12 @@ class OfferingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.school = school
         self.fields["people"].queryset = assignable_for_school(school).order_by("name", "pk")
-        self.fields["plan"].queryset = SchoolPlan.objects.filter(school=school)
+        # a school's own courses are term courses of the menu's kinds: holiday weeks, lunch
+        # months and community courses are made by their own services (and their own rules)
+        self.fields["plan"].queryset = SchoolPlan.objects.filter(
+            school=school, term__kind=SchoolPeriod.Kind.TERM
+        )
+        self.fields["kind"].choices = [(k.value, k.label) for k in operations.SCHOOL_COURSE_KINDS]
         self.fields["teacher"].queryset = SchoolStaff.objects.filter(school=school)
         self.fields["room"].queryset = Room.objects.filter(school=school)
         self.fields["plan_item"].queryset = PlanItem.objects.filter(plan__school=school)

@@ -22,7 +22,7 @@ from institutions import complaint_selectors as selectors
 from institutions import complaints
 from institutions.complaint_forms import ComplaintForm
 from institutions.complaint_models import Complaint
-from portal import evidence, params
+from portal import evidence, params, ratelimit
 from portal.access import client_ip, get_scoped_or_404
 from portal.permissions import (
     PARENT,
@@ -77,7 +77,7 @@ def file(request):
     address = client_ip(request)
     if not complaints.rate_take(address):
         response = render(request, "429.html", {"what": "举报"}, status=429)
-        response["Retry-After"] = str(complaints.RATE_WINDOW)
+        response["Retry-After"] = str(ratelimit.WINDOW)
         return response
     filed, file_errors = None, []
     if form.trapped:

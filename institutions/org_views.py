@@ -29,7 +29,7 @@ from institutions.org_forms import (
     RequestDecideForm,
     StaffAddForm,
 )
-from portal import params
+from portal import params, ratelimit
 from portal.access import client_ip, get_scoped_or_404
 from portal.permissions import bureau_required, institution_required
 from portal.views import errors_to_form, messages_from
@@ -166,7 +166,7 @@ def request_account(request, pk):
         address = client_ip(request)
         if not accounts.rate_take(address):
             response = render(request, "429.html", {"what": "申请"}, status=429)
-            response["Retry-After"] = str(accounts.RATE_WINDOW)
+            response["Retry-After"] = str(ratelimit.WINDOW)
             return response
         filed = None
         if form.trapped:

@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from portal import evidence
+from portal import evidence, ratelimit
 from portal.access import client_ip
 from portal.models import mask_phone
 from portal.permissions import (
@@ -94,11 +94,14 @@ def register(request):
     if request.method == "POST" and form.is_valid():
         address = client_ip(request)
         if not organisations.rate_take(address):
-            return render(request, "429.html", status=429)
+            response = render(request, "429.html", status=429)
+            response["Retry-After"] = str(ratelimit.WINDOW)
+            return response
         try:
             organisation, _member = organisations.organisation_register(**form.cleaned_data)
         except ValidationError as exc:
-            organisations.rate_release(address)
+            # a refused registration keeps its slot: its refusals say which usernames and
+            # credit codes are taken, and must not be asked for without limit
             errors_to_form(form, exc)
         else:
             messages.success(request, f"“{organisation.name}”已注册，请用登录账号登录。")

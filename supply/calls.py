@@ -455,7 +455,13 @@ def ranking(call: Call) -> list[Ranked]:
     are not counted."""
     criteria = list(call.criteria.all())
     applications = list(CallApplication.objects.filter(call=call).select_related("organisation"))
-    panel = set(CallExpert.objects.filter(call=call).values_list("expert_id", flat=True))
+    # an expert removed from the pool (deactivated) leaves the panel: their scores are not
+    # counted and none are waited for, so admission is never blocked by someone gone
+    panel = set(
+        CallExpert.objects.filter(call=call, expert__active=True).values_list(
+            "expert_id", flat=True
+        )
+    )
     conflicts = set(
         CallConflict.objects.filter(application__call=call).values_list(
             "application_id", "expert_id"

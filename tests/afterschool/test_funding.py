@@ -454,3 +454,17 @@ def test_a_refused_pay_report_keeps_the_month_and_shows_the_rule(world, client_f
     assert "甲老师的实发补助应为 0 至 100000 元、最多两位小数的金额。" in html
     assert f'name="month" value="{month:%Y-%m}"' in html
     assert not TeacherPay.objects.exists()
+
+
+def test_posting_the_subsidy_needs_its_own_permission_not_only_the_line(world):
+    """Bureau staff who hold only a read permission of the after-school line may not put
+    money on the ledger; nothing is written."""
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    reader = UserFactory(username="as_reader", is_staff=True)
+    reader.user_permissions.add(Permission.objects.get(codename="view_offering"))
+    with pytest.raises(PermissionDenied):
+        funding.subsidy_post(actor=reader, school_id=world.school_a.pk, term_id=term_of(world).pk)
+    assert not SubsidyGrant.objects.exists()

@@ -381,3 +381,26 @@ def test_another_schools_month_cannot_be_changed(world):
     m = open_month(world)
     with pytest.raises(PermissionDenied):
         lunch.month_change(user=world.principal_b, month_id=m.pk, seats=5, beds=1)
+
+
+def test_a_lunch_month_is_never_entered_or_left_by_a_course_switch_nor_the_menu_enrol(world):
+    """The general enrolment and the switch would give a place without days, arrangement or
+    the bed rule: both refuse a lunch month, naming the page to use, and write nothing."""
+    m = open_month(world, seats=3, beds=1)
+    with pytest.raises(ValidationError) as exc:
+        engine.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=m.offering_id)
+    assert "午托请在午托页面报名" in exc.value.messages[0]
+    place = lunch.enrol(
+        user=world.parent_a, child_id=world.child_a.pk, month_id=m.pk, arrangement="desk",
+        days=[0, 1],
+    )  # fmt: skip
+    club = Offering.objects.create(
+        school=world.school_a, plan=m.offering.plan, name="趣味编程", kind="enrichment",
+        grades=[1, 2, 3, 4, 5, 6], capacity=5, weekday=2, start=dt.time(15, 30),
+        end=dt.time(16, 30), status=Offering.Status.PUBLISHED,
+    )  # fmt: skip
+    before = list(Enrolment.objects.values_list("pk", "offering_id", "status"))
+    with pytest.raises(ValidationError) as exc:  # out of the lunch month
+        engine.switch(user=world.parent_a, enrolment_id=place.pk, to_offering_id=club.pk)
+    assert "假期托管和午托不能换课" in exc.value.messages[0]
+    assert list(Enrolment.objects.values_list("pk", "offering_id", "status")) == before

@@ -463,3 +463,37 @@ def test_the_menu_my_lessons_and_course_pages_cost_the_same_queries_however_many
     # register to choose from (afterschool.people)
     with django_assert_num_queries(9):
         staff.get(reverse("afterschool:offering_detail", args=[first.pk]))
+
+
+def test_a_school_makes_only_term_courses_of_the_menus_kinds(world):
+    """Holiday weeks, lunch months and community courses have their own services and rules
+    (the week's cap, the beds, the site): the menu's form cannot make one, and a course under
+    a vacation plan is refused (it would escape the term's fee cap)."""
+    from afterschool.models import Offering, SchoolPlan
+    from portal.models import SchoolPeriod
+    from tests.afterschool.helpers import live_plan
+
+    plan = live_plan(world.school_a)
+    common = dict(name="编程", grades=[3], capacity=5, weekday=1, start=dt.time(15, 30),
+                  end=dt.time(16, 30))  # fmt: skip
+    with pytest.raises(ValidationError) as exc:
+        operations.offering_create(user=world.principal_a, plan=plan, kind="lunch", **common)
+    assert "kind" in exc.value.message_dict
+    winter = SchoolPeriod.objects.create(
+        district=world.school_a.district, kind="winter", name="寒假", start=dt.date(2027, 1, 23),
+        end=dt.date(2027, 2, 28), status="active",
+    )  # fmt: skip
+    vacation_plan = SchoolPlan.objects.create(
+        school=world.school_a, term=winter, weekdays=[0, 1, 2, 3, 4],
+        start_time=dt.time(8, 30), end_time=dt.time(11, 30), status="in_effect",
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as exc:
+        operations.offering_create(
+            user=world.principal_a, plan=vacation_plan, kind="enrichment", **common
+        )
+    assert "plan" in exc.value.message_dict
+    assert not Offering.objects.filter(name="编程").exists()
+    made = operations.offering_create(
+        user=world.principal_a, plan=plan, kind="enrichment", **common
+    )
+    assert made.kind == "enrichment"

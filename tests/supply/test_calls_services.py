@@ -137,3 +137,23 @@ def test_an_inactive_expert_cannot_be_assigned(bureau):
     with pytest.raises(ValidationError) as exc:
         calls.expert_assign(actor=bureau, call_id=call.pk, expert_id=e.pk)
     assert "不在专家库中或已停用" in str(exc.value)
+
+
+def test_an_expert_removed_from_the_pool_is_not_waited_for(bureau):
+    """A fourth assigned expert who leaves the pool before scoring: the three others' scores
+    decide and admission goes ahead (while they are on the pool, their missing scores hold
+    it)."""
+    from supply import organisations
+    from tests.supply.call_helpers import close, panel, score
+
+    call = open_call(bureau, admit_count=1)
+    application = apply(call, member())
+    close(call)
+    *scorers, gone = panel(bureau, call, 4)
+    for expert in scorers:
+        score(expert, application, [20, 30, 25, 15, 10])
+    with pytest.raises(ValidationError):  # the fourth's scores are missing
+        calls.call_admit(actor=bureau, call_id=call.pk, vetting_note="已查")
+    organisations.expert_deactivate(actor=bureau, expert_id=gone.pk)
+    calls.call_admit(actor=bureau, call_id=call.pk, vetting_note="已查")
+    assert Call.objects.get(pk=call.pk).status == Call.Status.PUBLISHED
