@@ -326,14 +326,16 @@ def _fill(n_institutions: int, n_courses: int) -> float | None:
         cur.execute(
             """
             INSERT INTO institutions_course (institution_id, name, subject, mode,
-                lesson_minutes, class_size, price_per_lesson, term_start, term_end, active)
+                lesson_minutes, class_size, price_per_lesson, term_start, term_end, active,
+                filing, filing_reason)
             SELECT b.id, b.word || (%(levels)s::text[])[1 + g %% 8],
                    b.subject, b.mode,
                    CASE WHEN b.mode = 'online' THEN 30 ELSE (ARRAY[45, 60, 90])[1 + g %% 3] END,
                    1 + (g * 37) %% 35,
                    round((15 + random() * 30)::numeric, 2),
                    date '2025-09-01' + (g %% 300), date '2025-09-01' + (g %% 300) + 60 + g %% 90,
-                   random() < 0.9
+                   random() < 0.9,
+                   'approved', ''  -- 已备案: what the bureau entered (institutions 0006)
             FROM generate_series(1, %(courses)s) g
             JOIN bench_wl_ids b
               ON b.rn = 1 + floor(%(n)s * power(((g::bigint * 2654435761) %% 1000003)
