@@ -385,11 +385,13 @@ class Offering(models.Model):
     SCOPE = {
         "school": "school",
         # the school's own parents, those of the schools it serves (a holiday host site),
-        # and at a community site those of every school of the site's district
+        # and at a community site those of every school of the site's district (only a
+        # community site has a partner school: CareSite's CHECK; a school host site's
+        # courses reach no other school's parents through it, as enrolment.may_serve says)
         "parent": (
             "school__children__parents__user",
             "served_schools__children__parents__user",
-            "site__district__schools__children__parents__user",
+            "site__partner_school__district__schools__children__parents__user",
         ),
         "site": "site",
     }

@@ -440,3 +440,24 @@ def test_two_host_sites_the_same_week_clash(world):
             user=world.parent_a, child_id=world.child_a.pk, offering_id=elsewhere.pk, now=NOW
         )
     assert "时间冲突" in exc.value.message_dict["offering"][0]
+
+
+def test_parents_see_a_week_as_the_enrolment_rule_serves_them(world):
+    """Offering's parent scope follows may_serve: a school host site's week reaches the
+    parents of the schools it serves only; a community site's course every school's of its
+    district."""
+    from portal.access import scope
+    from tests.factories import CommunitySiteFactory, ParentFactory
+
+    _host, (block, _) = open_host(world, served=[world.school_b.pk])  # 乙小学 serves itself
+    outsider = ParentFactory()  # 丙小学 of the same district, not served
+    school_c = SchoolFactory(name="丙小学", district=world.school_a.district)
+    ChildFactory(school_class=SchoolClassFactory(school=school_c, grade=3)).parents.add(outsider)
+    assert not enrolment.may_serve(block, school_c.pk)
+    assert not scope(Offering.objects.filter(pk=block.pk), outsider.user).exists()
+    assert not scope(Offering.objects.filter(pk=block.pk), world.parent_a).exists()
+    site = CommunitySiteFactory(district=world.school_a.district, partner_school=world.school_a)
+    community = Offering.objects.filter(pk=block.pk)
+    community.update(site=site)
+    assert enrolment.may_serve(community.get(), school_c.pk)
+    assert scope(Offering.objects.filter(pk=block.pk), outsider.user).exists()
