@@ -19,7 +19,6 @@ import string
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -28,6 +27,7 @@ from django.utils import timezone
 from institutions import colour
 from institutions.account_models import AccountRequest, InstitutionStaff
 from institutions.models import Course, Institution
+from portal import accounts
 from portal.audit import audit_record
 from portal.locks import locked
 from portal.models import mask_phone
@@ -372,13 +372,7 @@ def password_change(*, actor, old_password: str, new_password1: str, new_passwor
     first of all): the old one, the new one twice, Django's validators. Audited by
     portal.accounts (``auth.password_changed``, never the password) in this transaction."""
     require(is_institution_staff(actor))
-    form = PasswordChangeForm(
-        actor,
-        data={"old_password": old_password, "new_password1": new_password1,
-              "new_password2": new_password2},
+    return accounts.password_replace(
+        actor=actor, old_password=old_password, new_password1=new_password1,
+        new_password2=new_password2,
     )  # fmt: skip
-    if not form.is_valid():
-        raise ValidationError({k: list(v) for k, v in form.errors.items()})
-    with transaction.atomic():
-        form.save()
-    return actor

@@ -145,3 +145,24 @@ class MinimumLengthValidator(password_validation.MinimumLengthValidator):
 
     def get_help_text(self):
         return _("密码至少需要 %(min_length)d 个字符。") % {"min_length": self.min_length}
+
+
+def password_replace(*, actor, old_password: str, new_password1: str, new_password2: str):
+    """A signed-in user replaces their password (the one-time initial password first of all):
+    the old one, the new one twice, Django's validators; a refusal names the field. Audited
+    by this module's signal (``auth.password_changed``, never the password) in the same
+    transaction. The caller has checked who may (institution staff, organisation members,
+    experts: each kind's own service)."""
+    from django.contrib.auth.forms import PasswordChangeForm
+    from django.core.exceptions import ValidationError
+
+    form = PasswordChangeForm(
+        actor,
+        data={"old_password": old_password, "new_password1": new_password1,
+              "new_password2": new_password2},
+    )  # fmt: skip
+    if not form.is_valid():
+        raise ValidationError({k: list(v) for k, v in form.errors.items()})
+    with transaction.atomic():
+        form.save()
+    return actor

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 
 from institutions import uscc
 from institutions.accounts import initial_password
+from portal import accounts
 from portal.audit import audit_record
 from portal.locks import locked
 from portal.models import mask_phone
@@ -342,18 +343,10 @@ def password_change(*, actor, old_password: str, new_password1: str, new_passwor
     """An organisation's member or an expert replaces their password (the one-time initial
     password first of all): the old one, the new one twice, Django's validators. Audited by
     portal.accounts (``auth.password_changed``, never the password) in this transaction."""
-    from django.contrib.auth.forms import PasswordChangeForm
-
     from portal.permissions import is_expert
 
     require(is_organisation_member(actor) or is_expert(actor))
-    form = PasswordChangeForm(
-        actor,
-        data={"old_password": old_password, "new_password1": new_password1,
-              "new_password2": new_password2},
+    return accounts.password_replace(
+        actor=actor, old_password=old_password, new_password1=new_password1,
+        new_password2=new_password2,
     )  # fmt: skip
-    if not form.is_valid():
-        raise ValidationError({k: list(v) for k, v in form.errors.items()})
-    with transaction.atomic():
-        form.save()
-    return actor
