@@ -117,3 +117,29 @@ class Gunicorn:
 
     def log_size(self) -> int:
         return self.log_path.stat().st_size
+
+
+# --- one table for `make bench` (bench/run_all.py) ------------------------------------------
+
+ROW_PREFIX = "BENCH-ROW "
+
+
+def table_row(
+    benchmark: str, figure: str, *, baseline: str = "", ratio: float | None = None,
+    target: str = "", verdict: str = "",
+):  # fmt: skip
+    """One line of the summary table that `make bench` prints (bench/run_all.py reads the
+    lines starting with ROW_PREFIX from each benchmark's output). ``verdict`` is "met",
+    "missed" or "" (a figure without a target); a failed correctness check is not a verdict:
+    the benchmark exits non-zero."""
+    import json
+
+    if verdict not in ("met", "missed", ""):
+        raise ValueError(f"verdict {verdict!r}: met, missed or empty")
+    row = {
+        "benchmark": benchmark, "figure": figure, "baseline": baseline,
+        "ratio": None if ratio is None else round(ratio, 3), "target": target,
+        "verdict": verdict,
+    }  # fmt: skip
+    print(ROW_PREFIX + json.dumps(row, ensure_ascii=False), flush=True)
+    return row
