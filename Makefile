@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format browser manage
+.PHONY: run test lint format browser manage bench wrk
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,3 +45,15 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Every benchmark under bench/ and one table of their figures: reduced scale (under ten
+# minutes on two cores, first fills included) or, with FULL=1, the scale bench/README reports.
+# The HTTP benchmarks drive wrk, installed here like chromium when it is missing.
+FULL ?=
+bench: $(STAMP) wrk
+	$(PY) bench/run_all.py $(if $(FULL),--full) $(BENCH_ARGS)
+
+wrk:
+	@test -x /usr/bin/wrk || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	  || { echo "wrk is missing: apt-get install wrk"; exit 1; }; }
