@@ -127,16 +127,19 @@ def main():
     total = time.monotonic() - started
 
     scale = "full scale" if args.full else "reduced scale"
-    print(f"\n## make bench ({scale}), {time.strftime('%Y-%m-%d %H:%M %Z')}, "
-          f"{os.cpu_count()} cores\n")  # fmt: skip
-    print(table(results))
-    print("\n| benchmark | exit | seconds | load (1/5 min) before → after |\n|---|---|---|---|")
-    for r in results:
-        print(f"| {r['name']} | {r['status']} | {r['seconds']:.0f} | {r['load']} |")
+    lines = [
+        f"## make bench ({scale}), {time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores",
+        "", table(results), "",
+        "| benchmark | exit | seconds | load (1/5 min) before → after |", "|---|---|---|---|",
+        *(f"| {r['name']} | {r['status']} | {r['seconds']:.0f} | {r['load']} |" for r in results),
+    ]  # fmt: skip
     verdict = ""
     if not args.full and names == list(BENCHMARKS):
         verdict = " (target < 600 s: " + ("met" if total < REDUCED_LIMIT_S else "missed") + ")"
-    print(f"\nall benchmarks: {total:.0f} s{verdict}; logs in {log_dir}")
+    lines += ["", f"all benchmarks: {total:.0f} s{verdict}"]
+    text = "\n".join(lines) + "\n"
+    (log_dir / f"table-{'full' if args.full else 'reduced'}.md").write_text(text, encoding="utf-8")
+    print("\n" + text + f"logs in {log_dir}")
     failed = [r["name"] for r in results if r["status"] != 0 or not r["rows"]]
     if failed:
         print(f"FAILED: {', '.join(failed)}")
