@@ -12,8 +12,10 @@ ACCOUNTS_URL = "/org/bureau/accounts/"
 FILINGS_URL = "/org/bureau/filings/"
 
 
+# kept (portal.dashboard): every course of the district (40,000 in a large one); the queues
+# themselves are live on their pages, which the bars link to
 @panel("institutions.org_queues", title="机构端：账号申请与课程备案", line="institutions",
-       order=30)  # fmt: skip
+       order=30, kept=True)  # fmt: skip
 def org_queues(f: Filters) -> Panel:
     F = Course.Filing
     courses = Course.objects.filter(institution__district=f.district).aggregate(

@@ -162,6 +162,14 @@ class Institution(models.Model):
     # Every two-character piece of the name, for partial-match search of Chinese names
     # through a GIN index (the embedded PostgreSQL has no pg_trgm); see institutions/search.py.
     name_grams = SearchVectorField(_("名称检索词"), null=True, editable=False)
+    # The list colour as institutions.colour.refresh last computed it, its reasons (codes and
+    # dates, rendered by colour.render_reasons) and the last day it holds by time alone;
+    # NULL = stale. Only the refresh writes them: a trigger (migration 0009) keeps any other
+    # write from setting them and makes them stale when an input of the colour changes, and
+    # every reader falls back to computing the colour when colour_until < today or NULL.
+    list_colour = models.CharField(_("名单颜色（存储）"), max_length=5, blank=True, editable=False)
+    list_reasons = models.JSONField(_("名单原因（存储）"), default=list, editable=False)
+    colour_until = models.DateField(_("名单颜色有效至"), null=True, editable=False)
 
     SCOPE = {"school": None, "parent": None, "institution": ""}
 

@@ -1,26 +1,58 @@
 """Reads of the register shared by the public pages, the API and the board."""
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, Subquery
+from django.db import connection
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from institutions import colour, search
-from institutions.models import Course, Institution, ListChange, SupervisedAccount
+from institutions.models import (
+    Course,
+    CourseSlot,
+    Institution,
+    ListChange,
+    SupervisedAccount,
+)
 
 PUBLIC_FIELDS = [
     "id", "name", "category", "subjects", "mode", "district__name", "licence_expires",
 ]  # fmt: skip
 
 
+@dataclass
+class SearchPage:
+    """One page of the public search: its rows (dicts) and the number of matches."""
+
+    rows: list
+    count: int
+    number: int
+    per_page: int
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.num_pages > 1
+
+
 def public_search(*, q="", district=None, category="", subject="", list_colour=""):
+    """The register's public search as a queryset (colour annotated: the stored one while it
+    holds, else computed: colour.stored_colour_expression), ordered by name. The page and
+    the API read ``public_search_page``: the same search in one raw query."""
     today = timezone.localdate()
-    qs = (
-        Institution.objects.select_related("district")
-        .only("id", "name", "category", "subjects", "mode", "district__name", "district__id",
-              "licence_expires")
-        .annotate(colour=colour.colour_expression(today=today))
-    )  # fmt: skip
+    qs = Institution.objects.annotate(colour=colour.stored_colour_expression(today=today))
     if district:
         qs = qs.filter(district=district)
     if category:
@@ -33,37 +65,156 @@ def public_search(*, q="", district=None, category="", subject="", list_colour="
     return qs.order_by("name", "id")
 
 
-def detail(pk: int):
-    # the public page lists what may be sold: active and approved (已备案) courses only
-    courses = (
-        Course.objects.filter(active=True, filing=Course.Filing.APPROVED)
-        .prefetch_related("slots")
-        .order_by("name")
-    )
-    institution = (
+T = "institutions_institution"
+MAX_PAGE = 1_000_000
+# the columns a page may show (the API adds the district's name and the licence's expiry)
+PAGE_COLUMNS = {
+    "id": f'{T}."id"', "name": f'{T}."name"', "category": f'{T}."category"',
+    "mode": f'{T}."mode"', "subjects": f'{T}."subjects"', "district_id": f'{T}."district_id"',
+    "licence_expires": f'{T}."licence_expires"',
+    "district": f'(SELECT d."name" FROM portal_district d WHERE d."id" = {T}."district_id")',
+}  # fmt: skip
+
+
+def _where(*, q, district, category, subject, list_colour, colour_sql):
+    where, params = [], []
+    condition = search.sql_condition(q, table=T)
+    if condition:
+        where.append(condition[0])
+        params += condition[1]
+    if district:
+        if 0 < int(district) < 2**63:
+            where.append(f'{T}."district_id" = %s')
+            params.append(int(district))
+        else:  # no such id (and out of bigint's range: no SQL error), as the ORM answers
+            where.append("false")
+    if category:
+        where.append(f'{T}."category" = %s')
+        params.append(category)
+    if subject:
+        where.append(f'{T}."subjects" @> ARRAY[%s]::varchar(10)[]')
+        params.append(subject)
+    if list_colour:
+        where.append(f"({colour_sql[0]}) = %s")
+        params += [*colour_sql[1], list_colour]
+    return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+def public_search_page(
+    *, q="", district=None, category="", subject="", list_colour="", page=1, per_page=20,
+    columns=("id", "name", "category", "mode", "subjects", "district_id"), clamp=True,
+) -> SearchPage:  # fmt: skip
+    """A page of the public search (``public_search``'s rows, in its order) in one query:
+    the matches are read once, through the 2-gram GIN index when there is a name; the count
+    is a window over them (the sort reads every match anyway), the colour the stored one
+    while it holds (else computed in the same SQL), only ``columns`` fetched. A page past
+    the last: the last page (``clamp``, as Paginator.get_page; one more query) or no rows."""
+    today = timezone.localdate()
+    colour_sql = colour.stored_colour_sql(today)
+    where, params = _where(
+        q=q, district=district, category=category, subject=subject, list_colour=list_colour,
+        colour_sql=colour_sql,
+    )  # fmt: skip
+    # a page number past any list (a hostile ?page=99999999999) is the last page / none,
+    # never an OFFSET beyond bigint
+    number = min(page, MAX_PAGE) if isinstance(page, int) and page >= 1 else 1
+    select = ", ".join(f"{PAGE_COLUMNS[c]} AS {c}" for c in columns)
+    sql = (
+        f"SELECT {select}, {colour_sql[0]} AS colour, count(*) OVER () AS total FROM {T}{where}"
+        f' ORDER BY {T}."name", {T}."id" LIMIT %s OFFSET %s'
+    )  # fmt: skip
+    names = [*columns, "colour"]
+
+    def fetch(n):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*colour_sql[1], *params, per_page, (n - 1) * per_page])
+            return cursor.fetchall()
+
+    found = fetch(number)
+    if not found and number > 1 and clamp:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {T}{where}", params)
+            total = cursor.fetchone()[0]
+        number = max(1, -(-total // per_page))
+        found = fetch(number) if total else []
+    count = found[0][-1] if found else 0
+    rows = [dict(zip(names, r[:-1], strict=True)) for r in found]
+    return SearchPage(rows=rows, count=count, number=number, per_page=per_page)
+
+
+def detail(pk: int, *, today: dt.date | None = None):
+    """An institution for its public page in one query: its district and supervised account
+    joined, its last recorded list change and earliest overdue 责令整改 as subqueries (for
+    ``list_changed_at``), the stored colour among its columns (colour.stored_verdict)."""
+    today = today or timezone.localdate()
+    return (
         Institution.objects.select_related("district", "supervised_account")
-        .prefetch_related(Prefetch("courses", queryset=courses))
+        .defer("name_grams")
+        .annotate(
+            last_list_change=Subquery(
+                ListChange.objects.filter(institution=OuterRef("pk"))
+                .order_by("-changed_at").values("changed_at")[:1]
+            ),
+            first_overdue=Subquery(
+                colour.overdue_rectifications(today=today).filter(institution=OuterRef("pk"))
+                .order_by("deadline").values("deadline")[:1]
+            ),
+        )
         .get(pk=pk)
-    )
-    return institution
+    )  # fmt: skip
+
+
+def courses_on_sale(institution_id: int) -> list[dict]:
+    """The public page's courses: what may be sold (active and approved, 已备案), by name,
+    each with its weekly slots as text (CourseSlot's own), in one query."""
+    sql = """
+        SELECT c.id, c.name, c.subject, c.lesson_minutes, c.class_size, c.price_per_lesson,
+               c.term_start, c.term_end,
+               (SELECT json_agg(json_build_array(s.weekday, s.start, s."end")
+                                ORDER BY s.weekday, s.start, s.id)
+                FROM institutions_courseslot s WHERE s.course_id = c.id) AS slots
+        FROM institutions_course c
+        WHERE c.institution_id = %s AND c.active AND c.filing = %s
+        ORDER BY c.name, c.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [institution_id, Course.Filing.APPROVED.value])
+        names = [col[0] for col in cursor.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    subjects = dict(Course._meta.get_field("subject").flatchoices)
+    for row in rows:
+        row["subject_label"] = subjects.get(row["subject"], row["subject"])
+        row["slots"] = [
+            str(CourseSlot(weekday=w, start=dt.time.fromisoformat(a), end=dt.time.fromisoformat(b)))
+            for w, a, b in row["slots"] or []
+        ]
+    return rows
+
+
+_UNSET = object()
 
 
 def list_changed_at(institution: Institution, *, today: dt.date | None = None):
     """When the institution's list entry last changed: its last recorded change, or the
     moment its licence expired, or an open 责令整改 ran past its deadline, if that came later
-    (the colour changed then, at midnight, whatever ran)."""
+    (the colour changed then, at midnight, whatever ran). An institution from ``detail``
+    brings both as annotations (no query here)."""
     today = today or timezone.localdate()
-    last = institution.list_changes.aggregate(at=Max("changed_at"))["at"]
+    last = getattr(institution, "last_list_change", _UNSET)
+    if last is _UNSET:
+        last = institution.list_changes.aggregate(at=Max("changed_at"))["at"]
+    overdue = getattr(institution, "first_overdue", _UNSET)
+    if overdue is _UNSET:
+        overdue = (
+            colour.overdue_rectifications(today=today)
+            .filter(institution=institution)
+            .aggregate(first=Min("deadline"))["first"]
+        )
     tz = timezone.get_current_timezone()
     moments = []
     expires = institution.licence_expires
     if expires is not None and expires < today:
         moments.append(expires)
-    overdue = (
-        colour.overdue_rectifications(today=today)
-        .filter(institution=institution)
-        .aggregate(first=Min("deadline"))["first"]
-    )
     if overdue is not None:
         moments.append(overdue)
     for day in sorted(moments, reverse=True):

@@ -44,8 +44,9 @@ REGISTER_FIELDS = [
 
 
 def record_colour(institution: Institution, *, when=None) -> ListChange | None:
-    """Write a ListChange row if the colour differs from the last recorded one."""
-    v = colour.verdict(institution)
+    """Store the institution's colour (colour.refresh, in the caller's transaction) and write
+    a ListChange row if it differs from the last recorded one."""
+    v = colour.refresh([institution.pk])[institution.pk]
     last = institution.list_changes.order_by("-changed_at", "-id").first()
     if last is not None and last.colour == v.colour:
         return None

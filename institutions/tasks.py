@@ -5,7 +5,7 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
-from institutions import claims, escrow, refunds, sales
+from institutions import claims, colour, escrow, refunds, sales
 
 
 @shared_task(name="institutions.escrow.release_due", acks_late=True)
@@ -22,3 +22,13 @@ def escrow_release_due(today: str | None = None) -> int:
     released = escrow.escrow_release_due(today=day)
     refunds.escalate_overdue(today=day)
     return released
+
+
+@shared_task(name="institutions.colour.refresh_due", acks_late=True)
+def colour_refresh_due(today: str | None = None) -> int:
+    """Nightly, after midnight: store the colour of every institution whose stored colour ran
+    out (colour_until < today: a licence expired, a review's validity ended, a 责令整改
+    deadline passed) or is stale (an input changed outside the services). Until it has run
+    those rows are computed by every reader, so it makes the pages fast again, never right."""
+    day = dt.date.fromisoformat(today) if today else timezone.localdate()
+    return colour.refresh_due(today=day)

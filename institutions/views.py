@@ -1,13 +1,14 @@
 """Public pages of the whitelist (no login, phone-sized) and the bureau's governance board."""
 
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from institutions import colour, enforcement_selectors, selectors
 from institutions.forms import SearchForm
-from institutions.models import Institution
+from institutions.models import SUBJECT_LABELS, Institution
 from portal import params
 from portal.models import District
 from portal.permissions import bureau_required
@@ -18,36 +19,64 @@ from portal.public_cache import cached_public
 SEARCH_PARAMS = ("q", "district", "category", "subject", "colour", "page")
 
 
+PER_PAGE = 20
+
+
 @cached_public("institutions", params=SEARCH_PARAMS)
 def search(request):
-    form = SearchForm(request.GET or None)
+    # the districts once: the form's choices, its validation and the rows' district names
+    districts = list(District.objects.order_by("code").values_list("pk", "name"))
+    form = SearchForm(request.GET or None, districts=districts)
     data = form.cleaned_data if form.is_valid() else {}
-    results = selectors.public_search(
+    number = request.GET.get("page", "")
+    page = selectors.public_search_page(
         q=data.get("q") or "", district=data.get("district"), category=data.get("category"),
         subject=data.get("subject"), list_colour=data.get("colour"),
+        page=int(number) if number.isdigit() else 1, per_page=PER_PAGE,
     )  # fmt: skip
-    page = Paginator(results, 20).get_page(request.GET.get("page"))
+    names = dict(districts)
+    # the labels translated once per request, not once per row
+    categories = {k: str(v) for k, v in Institution.Category.choices}
+    modes = {k: str(v) for k, v in Institution.Mode.choices}
+    labels = {k: str(v) for k, v in colour.LABELS.items()}
+    subjects = {}
+    separator = _("、")
+    detail_url = reverse("institutions:detail", args=[999999999])  # one reverse, not 20
+    for row in page.rows:
+        row["label"] = labels[row["colour"]]
+        row["url"] = detail_url.replace("999999999", str(row["id"]))
+        row["facts"] = " · ".join(
+            str(part) for part in (
+                names.get(row["district_id"], ""), categories.get(row["category"], ""),
+                modes.get(row["mode"], ""),
+                separator.join(
+                    subjects.get(s) or subjects.setdefault(s, str(SUBJECT_LABELS.get(s, s)))
+                    for s in row["subjects"] or []
+                ),
+            ) if part
+        )  # fmt: skip
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "institutions/search.html", {
-        "form": form, "page": page, "labels": colour.LABELS, "querystring": query.urlencode(),
+        "form": form, "page": page, "querystring": query.urlencode(),
     })  # fmt: skip
 
 
 @cached_public("institutions", params=())
 def detail(request, pk):
+    today = timezone.localdate()
     try:
-        institution = selectors.detail(pk)
+        institution = selectors.detail(pk, today=today)
     except Institution.DoesNotExist:
         raise Http404 from None
-    today = timezone.localdate()
-    verdict = colour.verdict(institution, today=today)
+    # the stored verdict while it holds (no query), else computed from the data
+    verdict = colour.stored_verdict(institution, today=today)
     account = getattr(institution, "supervised_account", None)
     return render(request, "institutions/detail.html", {
         "institution": institution, "verdict": verdict,
         "account": account if account and account.active else None,
         "changed_at": selectors.list_changed_at(institution, today=today),
-        "courses": institution.courses.all(), "today": today,
+        "courses": selectors.courses_on_sale(institution.pk), "today": today,
         # 处理记录: sanctions and 通报 (no inspector, attendee or complainant)
         "record": enforcement_selectors.institution_record(institution.pk),
     })  # fmt: skip
