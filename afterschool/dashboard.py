@@ -7,7 +7,11 @@ from afterschool.selectors import school_rates
 from portal.dashboard import Bar, Filters, Panel, Series, link, panel
 
 
-@panel("afterschool.rates", title="课后服务参与率与满意率（%）", line="afterschool", order=40)
+# kept (portal.dashboard): every child and enrolment of the district, five queries
+@panel(
+    "afterschool.rates", title="课后服务参与率与满意率（%）", line="afterschool", order=40,
+    kept=True,
+)  # fmt: skip
 def rates(f: Filters) -> Panel:
     rows = [r for r in school_rates(f.start, f.end, district=f.district) if r["pupils"]]
     url = link("/afterschool/review/rates/", start=f.start.isoformat(), end=f.end.isoformat())
@@ -30,7 +34,13 @@ def rates(f: Filters) -> Panel:
     return Panel(title="", series=series, unit="%", figures=figures, chart_limit=30)
 
 
-@panel("afterschool.plans", title="课后服务方案状态（一校一案）", line="afterschool", order=41)
+@panel(
+    "afterschool.plans",
+    title="课后服务方案状态（一校一案）",
+    line="afterschool",
+    order=41,
+    kept=True,
+)
 def plans(f: Filters) -> Panel:
     counts = dict(
         SchoolPlan.objects.filter(school__district=f.district)

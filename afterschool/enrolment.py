@@ -13,8 +13,9 @@ afterwards only school staff can, and the school's refund rule applies.
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from afterschool import fees
@@ -38,7 +39,12 @@ def _parent_child(user, child_id) -> Child:
     parent = getattr(user, "parent", None)
     if parent is None:
         raise PermissionDenied
-    child = parent.children.select_related("school_class", "school").filter(pk=child_id).first()
+    child = (
+        parent.children.select_related("school_class", "school")
+        .filter(pk=child_id)
+        .order_by()  # one row (the default ordering would join the class, school, district)
+        .first()
+    )
     if child is None:
         raise PermissionDenied
     return child
@@ -198,14 +204,71 @@ def _live(offering_id: int, child: Child) -> Enrolment | None:
         Enrolment.objects.filter(offering_id=offering_id, child=child)
         .exclude(status=Enrolment.Status.WITHDRAWN)
         .select_related("offering", "child")
+        .order_by()  # at most one (as_one_live_enrolment)
         .first()
     )
 
 
-def _take(offering, child, user, *, waiting_allowed=True) -> Enrolment:
-    """Inside the offering's lock: a place if one is left, else the waiting list."""
-    taken = Enrolment.objects.filter(offering=offering, status=Enrolment.Status.ENROLLED).count()
+def _places_sql():
+    """The enrolment's own columns of ``_locked_reads``: places taken, the waiting list's
+    length, the child's live enrolment (the partial unique index as_one_live_enrolment
+    answers it). Fixed SQL: only its parameters change."""
+    table = Enrolment._meta.db_table
+    return [
+        ("taken", f"(SELECT count(*) FROM {table} WHERE offering_id = %s AND status = %s)"),
+        ("waiting", f"(SELECT count(*) FROM {table} WHERE offering_id = %s AND status = %s)"),
+        ("live", f"(SELECT id FROM {table} WHERE offering_id = %s AND child_id = %s"
+                 f" AND status <> %s LIMIT 1)"),
+    ]  # fmt: skip
+
+
+_PLACES = _places_sql()
+
+
+def _prepare_reads(offering, child, today: dt.date, rule):
+    """The one statement of ``_locked_reads``, built before the course's lock (so that its
+    Python is not spent holding it): (sql, params, names, key), ``key`` being what the
+    bill's part depends on (``fees.place_bill_key``), checked again under the lock."""
+    bill, bill_params, key = fees.place_bill_reads(offering, child.pk, today, rule=rule)
+    columns = [*_PLACES, *bill]
+    S = Enrolment.Status
+    params = [offering.pk, S.ENROLLED.value, offering.pk, S.WAITING.value, offering.pk, child.pk,
+              S.WITHDRAWN.value, *bill_params]  # fmt: skip
+    sql = "SELECT " + ", ".join(column for _name, column in columns)
+    return sql, params, [name for name, _column in columns], key
+
+
+def _locked_reads(offering, child, today: dt.date, rule, prepared=None) -> dict:
+    """Inside the offering's lock, in one statement: the places taken ("taken"), the
+    waiting list's length ("waiting"), the child's live enrolment in the course ("live",
+    an id or None) and what the bill of a new place reads (``fees.place_bill_reads``).
+    It must run after the lock is held: a statement that waits for a row lock keeps the
+    snapshot it started with for everything but the locked row. ``prepared``: the
+    statement built before the lock (``_prepare_reads``), used when what it depends on is
+    still the same under the lock."""
+    key = fees.place_bill_key(offering, child.pk, today, rule=rule)
+    if prepared is None or prepared[3] != key:
+        prepared = _prepare_reads(offering, child, today, rule)
+    sql, params, names, _key = prepared
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+def _take(offering, child, user, *, waiting_allowed=True, read=None, today=None) -> Enrolment:
+    """Inside the offering's lock: a place if one is left, else the waiting list. ``read``:
+    ``_locked_reads`` of this course and child for ``today``, read under the lock by the
+    caller.
+
+    The enrolment comes back with ``bill`` (the bill issued with the place, or None) and
+    ``position`` (on the waiting list: its place in the line when it joined, which is
+    ``waiting_position`` at commit: every waiting row is written under this lock, earlier)."""
+    today = today or timezone.localdate()
+    rule = fees.rule_of(offering)  # no query when read with the locked row
+    if read is None:
+        read = _locked_reads(offering, child, today, rule)
     _after_count_read()
+    taken = read["taken"]
     status = Enrolment.Status.ENROLLED if taken < offering.capacity else Enrolment.Status.WAITING
     if status == Enrolment.Status.WAITING and not waiting_allowed:
         raise ValidationError(f"“{offering.name}”名额已满。")
@@ -216,8 +279,13 @@ def _take(offering, child, user, *, waiting_allowed=True) -> Enrolment:
         obj=enrolment,
         new={"offering": offering.pk, "child": child.pk},
     )
+    enrolment.bill = enrolment.position = None
     if status == Enrolment.Status.ENROLLED:  # a waiting place is never billed
-        fees.bill_on_enrolment(enrolment, offering, actor=user)
+        enrolment.bill = fees.bill_on_enrolment(
+            enrolment, offering, actor=user, today=today, read=read, rule=rule
+        )
+    else:
+        enrolment.position = read["waiting"] + 1
     return enrolment
 
 
@@ -240,41 +308,113 @@ def take_locked(offering, child, user, *, full: bool = False) -> Enrolment:
     return _take(offering, child, user)
 
 
+def _child_for(user, child_id, offering_id) -> Child:
+    """``_parent_child`` in one query with what the enrolment reads of the child before the
+    lock: ``live_id`` (a live enrolment in this course) and ``holds_places`` (a place in
+    another course, whose lessons may clash). The two are fixed SQL (RawSQL on the child's
+    row): the ORM would build and compile two subqueries on every request."""
+    parent = getattr(user, "parent", None)
+    if parent is None:
+        raise PermissionDenied
+    table, child_table = Enrolment._meta.db_table, Child._meta.db_table
+    S = Enrolment.Status
+    child = (
+        parent.children.select_related("school_class", "school")
+        .filter(pk=child_id)
+        .annotate(
+            live_id=RawSQL(
+                f"SELECT e.id FROM {table} e WHERE e.child_id = {child_table}.id"
+                " AND e.offering_id = %s AND e.status <> %s LIMIT 1",
+                (offering_id, S.WITHDRAWN.value),
+                output_field=BigIntegerField(),
+            ),
+            holds_places=RawSQL(
+                f"EXISTS (SELECT 1 FROM {table} e WHERE e.child_id = {child_table}.id"
+                " AND e.status = %s AND e.offering_id <> %s)",
+                (S.ENROLLED.value, offering_id),
+                output_field=BooleanField(),
+            ),
+        )
+        .order_by()  # one row (the default ordering would join the class, school, district)
+        .first()
+    )
+    if child is None:
+        raise PermissionDenied
+    return child
+
+
+def _lessons_of(offering_id: int, today: dt.date):
+    """One read of the course's lessons (not cancelled): when the first starts, and those
+    still to come [(date, start, end)], as ``first_starts`` and ``course_lessons`` give."""
+    first, coming = None, []
+    for day, start, end, status in (
+        Lesson.objects.filter(offering_id=offering_id)
+        .exclude(status=Lesson.Status.CANCELLED)
+        .order_by("date", "start")
+        .values_list("date", "start", "end", "status")
+    ):
+        if first is None:
+            first = timezone.make_aware(dt.datetime.combine(day, start))
+        if status == Lesson.Status.SCHEDULED and day >= today:
+            coming.append((day, start, end))
+    return first, coming
+
+
 def enrol(*, user, child_id: int, offering_id: int, lock: bool = True, now=None) -> Enrolment:
     """Enrol a parent's own child; a full course puts them on the waiting list (no payment
     is ever asked for a waiting place). Enrolling again is refused with "已报名"
-    (``AlreadyEnrolled``, which carries the live enrolment) and changes nothing."""
-    child = _parent_child(user, child_id)
-    live = _live(offering_id, child)
-    if live is not None:
-        raise AlreadyEnrolled(live)
+    (``AlreadyEnrolled``, which carries the live enrolment) and changes nothing. The
+    enrolment comes back with ``bill`` and ``position`` (``_take``).
+
+    Queries (tests/afterschool/test_enrolment_queries.py pins them): before the lock the
+    child with their live enrolment, the course, its lessons (and the child's other
+    lessons only when they hold another place); under the lock one statement of reads
+    (``_locked_reads``), then the writes."""
+    child = _child_for(user, child_id, offering_id)
+    if child.live_id is not None:
+        raise AlreadyEnrolled(_live(offering_id, child))
     # The checks that read other rows (grade, school, signup, the timetable clash) run
     # before the course's lock, so that a burst of parents holds it only for the count and
     # the writes (bench/afterschool_burst.py). The lock of this course would not keep a
     # clash with another course out anyway; what can change under us is the course's own
     # row, read again under the lock.
-    offering = Offering.objects.select_related("plan__term", "site", "school").get(pk=offering_id)
+    # the site and school: read by a site's gate and a holiday week's wording; the school's
+    # fee rule: the bill's reads are built before the lock (``_prepare_reads``)
+    offering = Offering.objects.select_related("plan__term", "site", "school__fee_rule").get(
+        pk=offering_id
+    )
     if offering.kind == Offering.Kind.LUNCH:
         # a month of lunch care needs its days and rest arrangement (afterschool.lunch)
         raise ValidationError("午托请在午托页面报名，选择午休方式和天数。")
-    # the site and school: read by a site's gate and a holiday week's wording
-    problem = why_not(child, offering, now=now)
+    now = local_now(now)
+    first_start, lessons = _lessons_of(offering.pk, now.date())
+    busy = (
+        busy_lessons([child.pk], [offering.plan.term_id], now.date())[child.pk]
+        if child.holds_places
+        else []
+    )
+    problem = why_not(
+        child, offering, now=now, first_start=first_start, enrolled=busy, lessons=lessons
+    )
     if problem:
         raise ValidationError(problem)
+    prepared = _prepare_reads(offering, child, timezone.localdate(), fees.rule_of(offering))
     with transaction.atomic():
-        offerings = Offering.objects.select_related("plan__term", "site", "school")
+        # the school's fee rule comes with the locked row (the bill of a place needs it)
+        offerings = Offering.objects.select_related("plan__term", "site", "school__fee_rule")
         if lock:
             offerings = locked(offerings, of=("self",))
         offering = offerings.get(pk=offering_id)
-        live = _live(offering_id, child)  # a second tap that waited for the first
-        if live is not None:
-            raise AlreadyEnrolled(live)
+        today = timezone.localdate()
+        read = _locked_reads(offering, child, today, fees.rule_of(offering), prepared)
+        if read["live"] is not None:  # a second tap that waited for the first
+            raise AlreadyEnrolled(_live(offering_id, child))
         if offering.status != Offering.Status.PUBLISHED:
             raise ValidationError("该课程目前不开放报名。")
         gate = term_plan_problem(offering)  # a term closed while we waited for the lock
         if gate:
             raise ValidationError(gate)
-        return _take(offering, child, user)
+        return _take(offering, child, user, read=read, today=today)
 
 
 def waiting_position(enrolment: Enrolment) -> int | None:

@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
 from afterschool.models import (
@@ -52,6 +52,15 @@ def fee_staff(user) -> SchoolStaff:
 
 def rule_for(school_id: int) -> FeeRule:
     return FeeRule.objects.filter(school_id=school_id).first() or FeeRule(school_id=school_id)
+
+
+def rule_of(offering: Offering) -> FeeRule:
+    """The rule of the offering's school: read with the offering when it was selected with
+    ``school__fee_rule`` (no query), else ``rule_for``."""
+    if Offering.school.is_cached(offering) and School.fee_rule.is_cached(offering.school):
+        rule = getattr(offering.school, "fee_rule", None)  # None: the school has none
+        return rule or FeeRule(school_id=offering.school_id)
+    return rule_for(offering.school_id)
 
 
 def cash_account(school_id: int) -> str:
@@ -113,16 +122,22 @@ def block_period(offering: Offering) -> tuple[dt.date, dt.date] | None:
 def waiver_for(child_id: int, term: SchoolPeriod) -> Waiver | None:
     """The relief that applies to a bill of ``term``: the term's own; for a vacation, the one
     of the last term before it (the family's difficulty does not end with the term)."""
-    waiver = Waiver.objects.filter(child_id=child_id, term=term).first()
-    if waiver is None and term.is_vacation:
-        waiver = (
-            Waiver.objects.filter(
-                child_id=child_id, term__kind=SchoolPeriod.Kind.TERM, term__start__lt=term.start
-            )
-            .order_by("-term__start")
-            .first()
-        )
-    return waiver
+    return _waivers(child_id, term).first()
+
+
+def _waivers(child_id: int, term: SchoolPeriod):
+    """The waivers that may apply to a bill of ``term``, the one that does first
+    (``waiver_for``); a queryset, so a caller can read it inside a statement of its own."""
+    if not term.is_vacation:
+        return Waiver.objects.filter(child_id=child_id, term=term)
+    own = Q(term=term)
+    return Waiver.objects.filter(
+        own | Q(term__kind=SchoolPeriod.Kind.TERM, term__start__lt=term.start),
+        child_id=child_id,
+    ).order_by(
+        Case(When(own, then=Value(0)), default=Value(1), output_field=IntegerField()),
+        "-term__start",
+    )
 
 
 def period_of(term: SchoolPeriod, rule: FeeRule, day: dt.date) -> tuple[dt.date, dt.date]:
@@ -143,35 +158,68 @@ def _share(amount: Decimal, part: int, whole: int) -> Decimal:
     return (amount * part / whole).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _billed_lessons(offering_id, start, end) -> int:
-    return (
-        Lesson.objects.filter(offering_id=offering_id, date__range=(start, end))
-        .exclude(status=Lesson.Status.CANCELLED)
-        .count()
+def _billed(offering_id, start, end):
+    return Lesson.objects.filter(offering_id=offering_id, date__range=(start, end)).exclude(
+        status=Lesson.Status.CANCELLED
     )
 
 
-def _bill_create(
-    enrolment: Enrolment, offering: Offering, rule: FeeRule, period, lessons_from, today, until=None
-) -> Bill | None:
-    """Issue the bill of one enrolment for one period (the caller holds the offering lock
-    or the enrolment's row); nothing for a free course or a period without lessons."""
+def _billed_lessons(offering_id, start, end) -> int:
+    return _billed(offering_id, start, end).count()
+
+
+def _bill_span(offering: Offering, period, lessons_from, until=None):
+    """The days whose lessons a bill of ``period`` counts, or None when none are billed (a
+    free course, a span that is empty)."""
     start, end = period
     lessons_from = max(start, lessons_from)
     last = min(end, until) if until else end
     if offering.fee_per_lesson <= 0 or lessons_from > last:
         return None
-    lessons = _billed_lessons(offering.pk, lessons_from, last)
+    return lessons_from, last
+
+
+def _bill_create(
+    enrolment: Enrolment,
+    offering: Offering,
+    rule: FeeRule,
+    period,
+    lessons_from,
+    today,
+    until=None,
+    *,
+    read=None,
+):
+    """Issue the bill of one enrolment for one period (the caller holds the offering lock
+    or the enrolment's row); nothing for a free course or a period without lessons.
+    ``read``: the lessons and the waiver's percent the caller read under that lock
+    (``place_bill_reads``), instead of two queries here."""
+    span = _bill_span(offering, period, lessons_from, until)
+    if span is None:
+        return None
+    lessons_from, last = span
+    start = period[0]
+    if read is None:
+        lessons = _billed_lessons(offering.pk, lessons_from, last)
+        waiver = waiver_for(enrolment.child_id, offering.plan.term)
+        percent = waiver.percent if waiver else None
+    else:
+        lessons, percent = read["bill_lessons"], read["bill_waiver"]
     if lessons == 0:
         return None
     gross = offering.fee_per_lesson * lessons
-    waiver = waiver_for(enrolment.child_id, offering.plan.term)
-    waived = _share(gross, waiver.percent, 100) if waiver else ZERO
+    waived = _share(gross, percent, 100) if percent else ZERO
     amount = gross - waived
+    # the child already read with the enrolment names the bill in its audit row (no query)
+    child = (
+        {"child": enrolment.child}
+        if Enrolment.child.is_cached(enrolment)
+        else {"child_id": enrolment.child_id}
+    )
     return Bill.objects.create(
         enrolment=enrolment,
         school_id=offering.school_id,
-        child_id=enrolment.child_id,
+        **child,
         term_id=offering.plan.term_id,
         kind=Bill.Kind.PROVIDER if offering.contract_id else Bill.Kind.SERVICE,
         period_start=start,
@@ -187,24 +235,73 @@ def _bill_create(
     )
 
 
-def bill_on_enrolment(enrolment: Enrolment, offering: Offering, *, actor, today=None):
-    """The bill of the current period when a place is taken (enrolment or a move up from
-    the waiting list), counting the lessons from today. Called inside the offering lock."""
-    today = today or timezone.localdate()
+def _place_period(offering: Offering, rule: FeeRule, today: dt.date):
+    """The period a place taken ``today`` is billed for; None after the term or the block."""
     term = offering.plan.term
     if today > term.end:
         return None
-    rule = rule_for(offering.school_id)
     period = block_period(offering) or period_of(term, rule, today)
     if today > period[1]:
         return None
-    if (
+    return period
+
+
+def place_bill_key(offering: Offering, child_id: int, today: dt.date, *, rule=None) -> tuple:
+    """What ``place_bill_reads`` depends on: the days billed (None: no bill is due), the
+    course, the term (its start and kind choose the waiver), the child."""
+    period = _place_period(offering, rule or rule_of(offering), today)
+    span = None if period is None else _bill_span(offering, period, today)
+    term = offering.plan.term
+    return span, offering.pk, term.pk, term.start, term.kind, child_id
+
+
+def place_bill_reads(offering: Offering, child_id: int, today: dt.date, *, rule=None):
+    """What the bill of a new place in ``offering`` reads besides the course's row, the
+    lessons billed ("bill_lessons") and the waiver's percent ("bill_waiver"), as SQL
+    (scalar subqueries compiled from ``_billed`` and ``_waivers``): the enrolment compiles
+    them before the course's lock, runs them in its one statement under it (lesson changes
+    take that lock too) after checking ``place_bill_key`` again, and passes the values to
+    ``bill_on_enrolment(read=...)``. ([(name, sql)], params, key); no columns when no bill
+    is due. ``rule``: the school's (``rule_of``), when the caller has it."""
+    key = place_bill_key(offering, child_id, today, rule=rule)
+    span = key[0]
+    if span is None:
+        return [], [], key
+    lessons, lessons_params = (
+        _billed(offering.pk, *span).order_by().values("pk").query.sql_with_params()
+    )
+    waiver, waiver_params = (
+        _waivers(child_id, offering.plan.term).values("percent")[:1].query.sql_with_params()
+    )
+    columns = [
+        ("bill_lessons", f"(SELECT count(*) FROM ({lessons}) _rows)"),
+        ("bill_waiver", f"({waiver})"),
+    ]
+    return columns, [*lessons_params, *waiver_params], key
+
+
+def bill_on_enrolment(
+    enrolment: Enrolment, offering: Offering, *, actor, today=None, read=None, rule=None
+):
+    """The bill of the current period when a place is taken (enrolment or a move up from
+    the waiting list), counting the lessons from today. Called inside the offering lock.
+    ``read``: a place created in this transaction (it has no bill yet), with the values of
+    ``place_bill_reads`` read under that lock; ``rule`` the school's when the caller has it."""
+    today = today or timezone.localdate()
+    rule = rule or rule_of(offering)
+    period = _place_period(offering, rule, today)
+    if period is None:
+        return None
+    if read is not None:
+        if "bill_lessons" not in read:  # place_bill_reads found nothing due
+            return None
+    elif (
         Bill.objects.filter(enrolment=enrolment, period_start=period[0])
         .exclude(status=Bill.Status.CANCELLED)
         .exists()
     ):
         return None
-    bill = _bill_create(enrolment, offering, rule, period, today, today)
+    bill = _bill_create(enrolment, offering, rule, period, today, today, read=read)
     if bill is not None:
         audit_record(
             actor=actor,

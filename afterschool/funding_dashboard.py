@@ -8,7 +8,7 @@ from portal.models import School
 TITLE = "教师课时补助低于标准的人数（按学校）"
 
 
-@panel("afterschool.funding", title=TITLE, line="afterschool", order=48)
+@panel("afterschool.funding", title=TITLE, line="afterschool", order=48, kept=True)
 def teachers_under_floor(f: Filters) -> Panel:
     rows = pay_rows(School.objects.filter(district=f.district), f.start, f.end)
     per_school, paid = {}, 0

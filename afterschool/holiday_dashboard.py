@@ -15,7 +15,7 @@ AHEAD = dt.timedelta(days=92)
 
 @panel(
     "afterschool.holiday", title="假期托管名额（本月及此后三个月，按托管点）", line="afterschool",
-    order=45,
+    order=45, kept=True,
 )  # fmt: skip
 def places(f: Filters) -> Panel:
     """Places offered and taken per host site, for the week blocks from the filter's month

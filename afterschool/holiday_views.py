@@ -53,11 +53,11 @@ def enrol(request):
         if e.status == Enrolment.Status.WAITING:
             messages.warning(
                 request,
-                f"该周名额已满，{e.child.name}已进入候补，第 {engine.waiting_position(e)} 位；"
+                f"该周名额已满，{e.child.name}已进入候补，第 {e.position} 位；"
                 "有名额空出时按报名先后递补，候补期间不收费。",
             )
         else:
-            bill = e.bills.exclude(status="cancelled").first()
+            bill = e.bill  # as the engine left it under the course's lock: no query
             due = f"已生成账单 {bill.amount} 元，请在“缴费”中支付。" if bill and bill.amount else ""
             messages.success(request, f"{e.child.name}已报名“{e.offering.name}”。{due}")
     return redirect("holiday:weeks")

@@ -10,7 +10,7 @@ ENROLLED = Enrolment.Status.ENROLLED
 BED, DESK = LunchChoice.Arrangement.BED, LunchChoice.Arrangement.DESK
 
 
-@panel("afterschool.lunch", title="午托学生（按午休方式）", line="afterschool", order=46)
+@panel("afterschool.lunch", title="午托学生（按午休方式）", line="afterschool", order=46, kept=True)
 def lunch_by_arrangement(f: Filters) -> Panel:
     """The month's pupils in lunch care per school, lying down (平躺睡) and at a desk (趴睡),
     against the beds offered."""

@@ -13,7 +13,7 @@ OVERVIEW_URL = "/people/overview/"
 
 
 @panel("afterschool.people", title="志愿者与社会资源人员（按审查状态）", line="afterschool",
-       order=48)  # fmt: skip
+       order=48, kept=True)  # fmt: skip
 def people(f: Filters) -> Panel:
     today = timezone.localdate()
     rows = Person.objects.filter(district=f.district, active=True).only(

@@ -11,7 +11,7 @@ from portal.dashboard import Bar, Filters, Panel, Series, panel
 URL = "/sites/"
 
 
-@panel("afterschool.sites", title="社区托管点使用情况", line="afterschool", order=45)
+@panel("afterschool.sites", title="社区托管点使用情况", line="afterschool", order=45, kept=True)
 def use(f: Filters) -> Panel:
     rows = sel.with_state(
         sel.sites_with_use(district=f.district, start=f.start, end=f.end), timezone.localdate()

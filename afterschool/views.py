@@ -142,14 +142,15 @@ def enrol(request):
     except (ValidationError, ValueError, Offering.DoesNotExist) as exc:
         messages.error(request, getattr(exc, "messages", ["报名失败，请重试。"])[0])
     else:
+        # the place and its bill as the service left them under the course's lock: no
+        # query after the commit (svc.enrol's ``position`` and ``bill``)
         if e.status == Enrolment.Status.WAITING:
             messages.warning(
                 request,
-                f"名额已满，{e.child.name}已进入候补，"
-                f"第 {svc.waiting_position(e)} 位；候补不收费。",
+                f"名额已满，{e.child.name}已进入候补，第 {e.position} 位；候补不收费。",
             )
         else:
-            bill = e.bills.exclude(status="cancelled").first()
+            bill = e.bill
             due = (
                 f"已生成账单 {bill.amount} 元，请在“缴费与考勤”中支付。"
                 if bill and bill.amount

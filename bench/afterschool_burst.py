@@ -1,7 +1,14 @@
 """A burst of 2,000 parents competing for 300 places in one course, through the real web stack.
 
-    .venv/bin/python bench/afterschool_burst.py [--parents 2000] [--capacity 300] [--fee 0]
+    .venv/bin/python bench/afterschool_burst.py [--parents 2000] [--capacity 300] [--fee 5]
                                                 [--workers 2] [--concurrency 64] [--rounds 3]
+                                                [--reduced]
+
+``--reduced`` (what `make bench` runs): 1,000 parents, 150 places, one round, on a data set
+of its own (district ASBURSTR, users asburstr_p...), so the full one is kept. The table row
+(bench/_common.table_row) "enrolment burst, <fee> 元": enrolments/s and p99 (the median of
+the rounds), /ping's throughput measured in the same run, their ratio; the target (issue 20)
+is a ratio >= 0.15 with p99 <= 400 ms at 64 threads.
 
 Uses DATABASE_URL's server (or the embedded one) with a separate database, <name>_bench. It
 creates once and keeps (bulk creation, under a second): a district (code ASBURST), one primary
@@ -59,19 +66,26 @@ TERM = "压测学期"
 COURSE = "压测编程社团"
 USER_PREFIX = "asburst_p"
 TEACHER = "asburst_teacher"
+# --reduced: a data set of its own, so that the full one is kept for `make bench FULL=1`
+REDUCED = {"district": ("ASBURSTR", "课后服务压测区（缩减）"),
+           "school": ("ASBURSTR1", "课后服务缩减压测小学"),
+           "user_prefix": "asburstr_p", "teacher": "asburstr_teacher"}  # fmt: skip
+TARGET_RATIO = 0.15  # issue 20: enrolments/s against /ping's req/s in the same run
+TARGET_P99_MS = 400
 REQUEST_TIMEOUT = 60  # seconds per request (socket timeout)
 BURST_LIMIT = 600  # seconds a whole burst may take before it counts as hung
 
 
-from _common import Gunicorn, setup_bench_database  # noqa: E402
+from _common import Gunicorn, setup_bench_database, table_row  # noqa: E402
 
 # --- the data set ---------------------------------------------------------------------------
 
 
-def _world(n_parents: int, capacity: int, fee: Decimal):
+def _world(n_parents: int, capacity: int, fee: Decimal, *, reduced: bool = False):
     """The district, school, class, teacher, term, plan and course, and the parents with one
     child each: created once, reused (and the term moved over today) on later runs. Returns
-    (offering, [(user, child_id)]) for the first n_parents parents."""
+    (offering, [(user, child_id)]) for the first n_parents parents. ``reduced``: the
+    reduced data set's district, school and users (REDUCED) instead."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
@@ -90,17 +104,23 @@ def _world(n_parents: int, capacity: int, fee: Decimal):
 
     User = get_user_model()
     today = timezone.localdate()
+    district_code, school_code, user_prefix, teacher_name = (
+        (REDUCED["district"], REDUCED["school"], REDUCED["user_prefix"], REDUCED["teacher"])
+        if reduced
+        else (DISTRICT, SCHOOL, USER_PREFIX, TEACHER)
+    )
     with transaction.atomic():
         district, _ = District.objects.get_or_create(
-            code=DISTRICT[0], defaults={"name": DISTRICT[1]}
+            code=district_code[0], defaults={"name": district_code[1]}
         )
         school, _ = School.objects.get_or_create(
-            code=SCHOOL[0],
-            defaults={"name": SCHOOL[1], "stage": School.Stage.PRIMARY, "district": district},
-        )
+            code=school_code[0],
+            defaults={"name": school_code[1], "stage": School.Stage.PRIMARY,
+                      "district": district},
+        )  # fmt: skip
         klass, _ = SchoolClass.objects.get_or_create(school=school, grade=3, number=1)
         teacher_user, _ = User.objects.get_or_create(
-            username=TEACHER, defaults={"password": make_password(None)}
+            username=teacher_name, defaults={"password": make_password(None)}
         )
         teacher, _ = SchoolStaff.objects.get_or_create(
             user=teacher_user,
@@ -135,7 +155,7 @@ def _world(n_parents: int, capacity: int, fee: Decimal):
         else:
             lessons_generate(offering)
 
-        names = [f"{USER_PREFIX}{i:05d}" for i in range(n_parents)]
+        names = [f"{user_prefix}{i:05d}" for i in range(n_parents)]
         have = set(User.objects.filter(username__in=names).values_list("username", flat=True))
         User.objects.bulk_create(
             [User(username=n, password=make_password(None)) for n in names if n not in have],
@@ -674,6 +694,21 @@ def _warm(server, family, cookies, offering):
         raise RuntimeError(f"warm-up answered {bad[:5]} (the parents' menu should be 200)")
 
 
+def _table_row(figures, args):
+    """The row of `make bench`'s table: the median of the rounds."""
+    med = {name: statistics.median(f[name] for f in figures) for name in figures[0]}
+    met = med["throughput ratio"] >= TARGET_RATIO and med["enrol p99"] <= TARGET_P99_MS
+    rounds = f" (median of {len(figures)} rounds)" if len(figures) > 1 else ""
+    table_row(
+        f"enrolment burst, {args.fee:g} 元",
+        f"{med['enrol/s']:.1f}/s, p99 {med['enrol p99']:.0f} ms{rounds}",
+        baseline=f"/ping {med['ping/s']:.0f} req/s",
+        ratio=med["throughput ratio"],
+        target=f">= {TARGET_RATIO}, p99 <= {TARGET_P99_MS} ms",
+        verdict="met" if met else "missed",
+    )
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--parents", type=int, default=2000)
@@ -682,7 +717,12 @@ def main():
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--concurrency", type=int, default=64, help="client threads")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--reduced", action="store_true",
+                        help="make bench's scale: 1,000 parents, 150 places, 1 round, "
+                             "a data set of its own")  # fmt: skip
     args = parser.parse_args()
+    if args.reduced:
+        args.parents, args.capacity, args.rounds = 1000, 150, 1
     if not 0 < args.capacity < args.parents:
         parser.error("--capacity must be between 1 and --parents - 1")
     # a SIGTERM unwinds like Ctrl-C, so gunicorn and the embedded servers are stopped
@@ -693,7 +733,9 @@ def main():
         from django.db import connection
 
         t0 = time.perf_counter()
-        offering, family, created = _world(args.parents, args.capacity, args.fee)
+        offering, family, created = _world(
+            args.parents, args.capacity, args.fee, reduced=args.reduced
+        )
         print(f"course {offering.pk} ({args.capacity} places, {args.fee} yuan a lesson, "
               f"{offering.lessons.count()} lessons), {len(family)} parents "
               f"({created} created) in {time.perf_counter() - t0:.1f} s")  # fmt: skip
@@ -722,6 +764,8 @@ def main():
                 print(f"{name:22}{min(values):9.2f}{statistics.median(values):9.2f}"
                       f"{max(values):9.2f}")  # fmt: skip
         print(f"at the end: {_load_note()}")
+        if figures:
+            _table_row(figures, args)
         print("all checks " + ("passed" if all(oks) else f"FAILED in {oks.count(False)} round(s)"))
         return 0 if all(oks) else 1
     finally:

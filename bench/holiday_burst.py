@@ -4,9 +4,15 @@ through the real web stack, with /ping measured in the same run.
     .venv/bin/python bench/holiday_burst.py [--parents 10000] [--places 1500] [--sites 20]
                                             [--weeks 6] [--fee 200] [--workers 2]
                                             [--concurrency 64] [--rounds 1] [--small]
+                                            [--reduced]
 
 ``--small`` is the reduced scale (1,000 parents, 150 places, 5 sites × 3 weeks) for a shared
-machine. Uses DATABASE_URL's server with a separate database, <name>_bench (bench/_common.py).
+machine, ``--reduced`` (what `make bench` runs) the same in one round; both on a data set of
+their own (district HOLBURSTR, schools HOLBURSTR00..., users holburstr_p...), so that the full
+one is kept. The table row (bench/_common.table_row) "holiday burst": enrolments/s and p99, /ping's
+throughput measured in the same run and the ratio (no target of its own: issue 20's target is
+the term-time burst's, bench/afterschool_burst.py). Uses DATABASE_URL's server with a
+separate database, <name>_bench (bench/_common.py).
 It creates once and keeps: a district (code HOLBURST), --sites primary schools (each a host
 school, its summer plan in effect) with one grade-3 class, the parents (holburst_p00000...,
 unusable passwords) each with one child in one of the schools, next year's summer vacation
@@ -28,6 +34,7 @@ import argparse
 import datetime as dt
 import random
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -39,12 +46,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import afterschool_burst as base  # noqa: E402
-from _common import Gunicorn, setup_bench_database  # noqa: E402
+from _common import Gunicorn, setup_bench_database, table_row  # noqa: E402
 
 SEED = 20261202
 DISTRICT = ("HOLBURST", "假期托管压测区")
 USER_PREFIX = "holburst_p"
 ADMIN = "holburst_bureau"
+SCHOOL_CODE, SCHOOL_NAME = "HOLBURST{:02d}", "假期托管压测{:02d}小学"
+# --reduced: a data set of its own, so that the full one is kept for `make bench FULL=1`
+REDUCED = {"district": ("HOLBURSTR", "假期托管压测区（缩减）"), "user_prefix": "holburstr_p",
+           "admin": "holburstr_bureau", "school_code": "HOLBURSTR{:02d}",
+           "school_name": "假期托管缩减压测{:02d}小学"}  # fmt: skip
 
 
 def _world(args):
@@ -72,10 +84,15 @@ def _world(args):
     User = get_user_model()
     year = timezone.localdate().year + 1
     start = dt.date(year, 7, 1)
+    if getattr(args, "small", False):  # --small and --reduced: the small data set
+        names_of = REDUCED
+    else:
+        names_of = {"district": DISTRICT, "user_prefix": USER_PREFIX, "admin": ADMIN,
+                    "school_code": SCHOOL_CODE, "school_name": SCHOOL_NAME}  # fmt: skip
     with transaction.atomic():
         CalendarYear.objects.get_or_create(year=year, defaults={"source": "staff"})
         district, _ = District.objects.get_or_create(
-            code=DISTRICT[0], defaults={"name": DISTRICT[1]}
+            code=names_of["district"][0], defaults={"name": names_of["district"][1]}
         )
         vacation, _ = SchoolPeriod.objects.update_or_create(
             district=district, kind=SchoolPeriod.Kind.SUMMER, name=f"{year}暑假",
@@ -84,9 +101,9 @@ def _world(args):
         schools, classes = [], []
         for i in range(args.sites):
             school, _ = School.objects.get_or_create(
-                code=f"HOLBURST{i:02d}",
-                defaults={"name": f"假期托管压测{i:02d}小学", "stage": School.Stage.PRIMARY,
-                          "district": district},
+                code=names_of["school_code"].format(i),
+                defaults={"name": names_of["school_name"].format(i),
+                          "stage": School.Stage.PRIMARY, "district": district},
             )  # fmt: skip
             schools.append(school)
             classes.append(SchoolClass.objects.get_or_create(school=school, grade=3, number=1)[0])
@@ -100,10 +117,10 @@ def _world(args):
                 plan=plan, name="看护", defaults={"activity": PlanItem.Activity.CARE}
             )
         admin, _ = User.objects.get_or_create(
-            username=ADMIN,
+            username=names_of["admin"],
             defaults={"password": make_password(None), "is_staff": True, "is_superuser": True},
         )
-        names = [f"{USER_PREFIX}{i:05d}" for i in range(args.parents)]
+        names = [f"{names_of['user_prefix']}{i:05d}" for i in range(args.parents)]
         have = set(User.objects.filter(username__in=names).values_list("username", flat=True))
         User.objects.bulk_create(
             [User(username=n, password=make_password(None)) for n in names if n not in have],
@@ -299,7 +316,22 @@ def _round(number, server, blocks, family, cookies, args):
     for verdict, ok in checks:
         print(f"  {'ok  ' if ok else 'FAIL'} {verdict}")
     connection.close()
-    return all(ok for _v, ok in checks) and ping_bad == 0  # fmt: skip
+    return all(ok for _v, ok in checks) and ping_bad == 0, burst, ping  # fmt: skip
+
+
+def _table_row(figures):
+    """The row of `make bench`'s table (the median of the rounds); no target of its own."""
+    median = statistics.median
+    rps = median(b["rps"] for b, _p in figures)
+    p99 = median(b["p99"] for b, _p in figures)
+    ping = median(p["rps"] for _b, p in figures)
+    rounds = f" (median of {len(figures)} rounds)" if len(figures) > 1 else ""
+    table_row(
+        "holiday burst",
+        f"{rps:.1f}/s, p99 {p99:.0f} ms{rounds}",
+        baseline=f"/ping {ping:.0f} req/s",
+        ratio=median(b["rps"] / p["rps"] for b, p in figures),
+    )
 
 
 def main():
@@ -313,7 +345,14 @@ def main():
     parser.add_argument("--concurrency", type=int, default=64, help="client threads")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--small", action="store_true", help="1,000 parents, 150 places, 5×3")
+    parser.add_argument(
+        "--reduced",
+        action="store_true",
+        help="make bench's scale: --small's, 1 round, a data set of its own",
+    )
     args = parser.parse_args()
+    if args.reduced:
+        args.small, args.rounds = True, 1
     if args.small:
         args.parents, args.places, args.sites, args.weeks = 1000, 150, 5, 3
     if args.places < args.sites * args.weeks:
@@ -332,7 +371,7 @@ def main():
         cookies = base._sessions(family)
         keys = [k for k, _csrf in cookies]
         connection.close()
-        oks = []
+        oks, figures = [], []
         with tempfile.TemporaryDirectory(prefix="holiday-burst-") as folder:
             server = Gunicorn(args.workers, Path(folder) / "gunicorn.log")
             try:
@@ -342,9 +381,13 @@ def main():
                 if any(r[0] != 200 for r in warm):
                     raise RuntimeError("warm-up /ping did not answer 200")
                 for number in range(1, args.rounds + 1):
-                    oks.append(_round(number, server, blocks, family, cookies, args))
+                    ok, burst, ping = _round(number, server, blocks, family, cookies, args)
+                    oks.append(ok)
+                    figures.append((burst, ping))
             finally:
                 server.stop()
+        if figures:
+            _table_row(figures)
         print("all checks " + ("passed" if all(oks) else f"FAILED in {oks.count(False)} round(s)"))
         return 0 if all(oks) else 1
     finally:
