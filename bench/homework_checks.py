@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/homework_checks.py [--schools 1000] [--classes-per-school 30]
                                               [--fraction 0.1,1] [--rounds 3] [--explain]
+                                              [--reduced]
 
 Uses DATABASE_URL's server (or the embedded one) with a separate database, <name>_bench,
 filled once with set-based SQL (INSERT ... SELECT FROM generate_series) and kept for the
@@ -17,6 +18,10 @@ the same four rules, and checks that both find the same (rule, class) pairs. At 
 it also times the real engine path, portal.compliance.run_checks for the four homework
 rules, which writes the Finding rows. Targets (the issue): the set-based checks at least
 50 times faster than the naive loop, and the nightly run under 60 s on a 2-core machine.
+
+``--reduced`` (``make bench``): 100 schools (the data set ``HW100x30``), one round; about
+70 s with its first fill. ``_fill(..., window=n)`` (bench/checks_scale.py) keeps only the
+last n school days of homework up to the night, under its own district code.
 """
 
 import argparse
@@ -49,14 +54,18 @@ RULES = [
 NAIVE_MEASURE_LIMIT = 300  # seconds: beyond this the naive loop is extrapolated, not run
 
 
-from _common import setup_bench_database  # noqa: E402
+from _common import setup_bench_database, table_row  # noqa: E402
 
 # --- the data ------------------------------------------------------------------------------
 
 
-def _marker(schools: int, per_school: int) -> str:
-    """The district code of this data set (District.code: 12 characters at most)."""
-    return f"HW{schools}x{per_school}"[:12]
+def _marker(schools: int, per_school: int, window: int | None = None) -> str:
+    """The district code of this data set (District.code: 12 characters at most); a data
+    set with only the last ``window`` school days of homework has its own code."""
+    code = f"HW{schools}x{per_school}" + (f"w{window}" if window else "")
+    if len(code) > 12:
+        raise ValueError(f"district code {code} is longer than 12 characters")
+    return code
 
 
 def _school_days(district) -> list[dt.date]:
@@ -74,13 +83,17 @@ def _step(label, t0):
     print(f"  {label} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
 
-def _fill(schools: int, per_school: int):
-    """Create the data set once (one transaction: it is there whole or not at all)."""
+def _fill(schools: int, per_school: int, *, window: int | None = None):
+    """Create the data set once (one transaction: it is there whole or not at all).
+
+    ``window``: homework only on the last ``window`` school days up to the measured night
+    (the checks read the night's rows only; bench/checks_scale.py shows that such a data set
+    costs the checks what a whole school year does); the parents' reports are the same."""
     from django.db import connection, transaction
 
     from portal.models import District, SchoolPeriod
 
-    code = _marker(schools, per_school)
+    code = _marker(schools, per_school, window)
     district = District.objects.filter(code=code).first()
     if district is not None:
         return district, None
@@ -97,7 +110,12 @@ def _fill(schools: int, per_school: int):
             for k, n, s, e in PERIODS
         )
         days = _school_days(district)
-        assert NIGHT in days, f"{NIGHT} is not a school day of the bench district"
+        if NIGHT not in days:
+            raise RuntimeError(f"{NIGHT} is not a school day of the bench district")
+        upto = days.index(NIGHT) + 1
+        report_days = days[max(0, upto - REPORT_DAYS) : upto]
+        if window:
+            days = days[max(0, upto - window) : upto]
         p = {"d": district.pk, "code": code, "n": schools, "per": per_school}
         cur.execute(
             """INSERT INTO portal_school (code, name, stage, district_id)
@@ -212,7 +230,6 @@ def _fill(schools: int, per_school: int):
             _step(f"homework items of {year}-{month:02d}: {cur.rowcount}", t0)
         # Reports: 85% of the pupils each day; 2% of the classes ("heavy") report more than
         # the limit, the others 30-90% of it (grades 1-2: 0 minutes, 1% 10 minutes).
-        upto = days.index(NIGHT) + 1
         cur.execute(
             """INSERT INTO homework_parentreport (child_id, school_class_id, date, minutes,
                                                   reported_by_id, reported_at)
@@ -231,7 +248,7 @@ def _fill(schools: int, per_school: int):
             CROSS JOIN unnest(%(days)s::date[]) d(day)
             WHERE c.id BETWEEN %(lo)s AND %(hi)s AND random() < 0.85
             ORDER BY d.day, c.id, ch.id""",
-            p | {"days": days[max(0, upto - REPORT_DAYS) : upto]},
+            p | {"days": report_days},
         )
         _step(f"parent reports: {cur.rowcount}", t0)
     with connection.cursor() as cur:
@@ -375,12 +392,19 @@ def _count_items(lo, hi):
 
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--reduced",
+        action="store_true",
+        help="the scale of `make bench`: 100 schools (data set HW100x30), one round",
+    )
     parser.add_argument("--schools", type=int, default=1000)
     parser.add_argument("--classes-per-school", type=int, default=30)
     parser.add_argument("--fraction", default="0.1,1", help="comma-separated, e.g. 0.1,1")
     parser.add_argument("--rounds", type=int, default=3, help="set-based timing: median of")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the queries")
     args = parser.parse_args()
+    if args.reduced:
+        args.schools, args.rounds = 100, 1
     fractions = sorted({float(f) for f in args.fraction.split(",") if f.strip()})
     if not fractions or not all(0 < f <= 1 for f in fractions):
         parser.error("fractions must be in (0, 1]")
@@ -562,6 +586,16 @@ def _bench(args, fractions):
         print(
             f"target < 60 s (full size, engine run incl. findings): {slowest:.1f} s "
             f"{'met' if slowest < 60 else 'NOT met'}"
+        )
+        table_row(
+            "homework checks vs naive loop",
+            f"{full['set']:.3f} s set-based, engine run {engine['time'] if engine else 0:.1f} s "
+            f"({full['classes']} classes)",
+            baseline=f"{full['naive']:.1f} s naive"
+            + ("" if full["naive_measured"] else " (extrapolated)"),
+            ratio=ratio,
+            target=">= 50x, < 60 s",
+            verdict="met" if ratio >= 50 and slowest < 60 else "missed",
         )
     return 0 if ok else 1
 
