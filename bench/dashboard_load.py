@@ -1,11 +1,12 @@
 """The bureau's dashboard with the other benchmarks' data loaded, through the real web stack.
 
-    .venv/bin/python bench/dashboard_load.py [--skip-whitelist] [--skip-homework]
+    .venv/bin/python bench/dashboard_load.py [--reduced] [--skip-whitelist] [--skip-homework]
                                              [--skip-afterschool] [--skip-findings]
-                                             [--months 2026-06,current] [--workers 2]
-                                             [--requests 30] [--warmup 3] [--concurrency 4]
-                                             [--concurrent-requests 40] [--rounds 5]
-                                             [--districts CODE,...] [--explain] [--profile]
+                                             [--months homework,current] [--workers 2]
+                                             [--requests 20] [--warmup 3] [--concurrency 4]
+                                             [--concurrent-requests 40] [--rounds 3]
+                                             [--per-data-set 2] [--districts CODE,...]
+                                             [--explain] [--profile]
 
 Uses DATABASE_URL's server (or the embedded one) with the separate database <name>_bench and
 loads into it the data sets of the other benchmarks by calling their own fill functions, which
@@ -17,7 +18,20 @@ parents' reports up to 2026-06-15, about 3-4 minutes the first time). Unless --s
 it then runs the four nightly homework checks for that night once (portal.compliance
 .run_checks, as homework_checks.py does at full size) if the homework district has no
 findings yet, so the findings panels have rows to count. --skip-X neither fills nor measures
-that data set's districts.
+that data set's districts. Of each data set the first --per-data-set districts (by code) are
+measured (2: the five WL districts are alike). The kept panels (portal.dashboard, kept=True:
+computed once and refreshed nightly) are then refreshed for every measured district and month,
+as the nightly task leaves them; the time that takes is printed (the cost moved to the night).
+
+--reduced (what `make bench` runs, about 1.5 minutes with its fills on an empty database):
+data sets of its own size where the fill functions allow it: the homework district
+HW100x30 (100 schools, homework_checks._fill(100, 30): about 20 s), the whitelist's reduced
+set if bench/whitelist_load.py declares one (REDUCED_FILL, keyword arguments of its _fill,
+and REDUCED_CODES, its districts), else its full set (about 15 s), the after-school district
+as it is (under a second); one district per data set, 2 warm-ups, 10 sequential and 20
+concurrent requests, 3 in-process rounds. Without --reduced: the full data sets, 2 districts
+per data set, 20 sequential and 40 concurrent requests per URL (about 3-5 minutes once the
+data is there).
 
 A superuser (dashbench_staff, unusable password) is logged in without the password hasher: a
 session made with the server's SESSION_ENGINE and the keys django.contrib.auth.login writes,
@@ -37,10 +51,13 @@ splits a request's time into SQL and Python, times each panel on its own and lis
 slowest queries. --explain prints EXPLAIN ANALYZE of the slowest queries of the heaviest
 district and month, --profile a cProfile of its request.
 
-Target (the issue): a constant number of queries whatever the district (asserted) and a p95
-under 300 ms. The exit status is 1 if a request fails (anything but a 200 with the
+Target (issue 20): with 4 clients at once, p95 <= 300 ms for every district and month (the
+verdict is the worst one's), and a constant number of queries whatever the district
+(asserted). The exit status is 1 if a request fails (anything but a 200 with the
 dashboard's page, a socket error, an error line in the server's log) or the number of
-queries differs between districts or months; the 300 ms verdict is printed.
+queries differs between districts or months; a missed target is a verdict, not a failure.
+Summary rows (bench/_common.table_row): "dashboard, 4 clients" (the worst p95 against /ping's
+p95 with 4 clients), "dashboard, sequential" (no target) and "dashboard, queries per view".
 """
 
 import argparse
@@ -69,7 +86,10 @@ REQUEST_TIMEOUT = 120  # seconds per request (socket timeout)
 MARKER = b'id="dashboard-data"'  # the page's chart data: the dashboard itself was rendered
 
 
-from _common import Gunicorn, setup_bench_database  # noqa: E402
+from _common import Gunicorn, setup_bench_database, table_row  # noqa: E402
+
+REDUCED = {"schools": 100, "per_data_set": 1, "warmup": 2, "requests": 10,
+           "concurrent_requests": 20, "rounds": 3}  # fmt: skip
 
 # --- the data sets of the other benchmarks ------------------------------------------------
 
@@ -84,14 +104,19 @@ def _load(args) -> list:
         import whitelist_load
 
         t0 = time.perf_counter()
-        took = whitelist_load._fill(args.institutions, args.courses)
+        kwargs = {"n_institutions": args.institutions, "n_courses": args.courses}
+        mine = [code for code, _name, _places in whitelist_load.DISTRICTS]
+        reduced = getattr(whitelist_load, "REDUCED_FILL", None)
+        if args.reduced and reduced:  # that benchmark's own reduced set (its codes)
+            kwargs, mine = dict(reduced), list(whitelist_load.REDUCED_CODES)
+        took = whitelist_load._fill(**kwargs)
         print(
-            f"whitelist data ({args.institutions} institutions, {args.courses} courses): "
+            f"whitelist data ({', '.join(f'{k} {v}' for k, v in kwargs.items())}): "
             + ("already there" if took is None else f"filled in {took:.0f} s")
             + f" ({time.perf_counter() - t0:.1f} s)",
             flush=True,
         )
-        codes += [code for code, _name, _places in whitelist_load.DISTRICTS]
+        codes += _of_data_set(mine, args)
     if not args.skip_afterschool:
         import afterschool_burst
 
@@ -102,7 +127,7 @@ def _load(args) -> list:
             f"created) ({time.perf_counter() - t0:.1f} s)",
             flush=True,
         )
-        codes.append(afterschool_burst.DISTRICT[0])
+        codes += _of_data_set([afterschool_burst.DISTRICT[0]], args)
     if not args.skip_homework:
         import homework_checks
 
@@ -114,12 +139,36 @@ def _load(args) -> list:
             + f" ({time.perf_counter() - t0:.1f} s)",
             flush=True,
         )
-        codes.append(district.code)
+        codes += _of_data_set([district.code], args)
         if not args.skip_findings:
             _findings(district, homework_checks)
-    if args.districts:
-        codes = [c for c in codes if c in args.districts.split(",")]
     return list(District.objects.filter(code__in=codes).order_by("code"))
+
+
+def _of_data_set(codes, args) -> list:
+    """The districts of one data set to measure: the first --per-data-set by code (the
+    five WL districts are alike), unless --districts names them."""
+    if args.districts:
+        return [c for c in codes if c in args.districts.split(",")]
+    return sorted(codes)[: args.per_data_set]
+
+
+def _refresh_kept(districts, months):
+    """The kept panels of the measured districts and months, refreshed as the nightly task
+    does (portal.dashboard.snapshot_store): the cost moved out of the page."""
+    from portal import dashboard
+
+    specs = [spec for spec in dashboard.registry() if spec.kept]
+    t0 = time.perf_counter()
+    for d in districts:
+        for month in months:
+            t = time.perf_counter()
+            dashboard.snapshot_store(dashboard.Filters(district=d, month=month), specs)
+            print(f"  kept panels of {d.code} {month} refreshed in "
+                  f"{1000 * (time.perf_counter() - t):.0f} ms", flush=True)  # fmt: skip
+    print(f"kept panels ({', '.join(s.key for s in specs)}): the nightly refresh of "
+          f"{len(districts) * len(months)} district-months took "
+          f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
 
 
 def _findings(district, homework_checks):
@@ -366,7 +415,8 @@ def _over_http(server, districts, months, cookie, args):
 
 
 def _http_report(results, ping, args) -> tuple[bool, bool]:
-    """The table and the verdicts: (no request failed, every sequential p95 under target)."""
+    """The table, the verdicts and the summary rows: (no request failed, the target met:
+    every district and month's p95 with --concurrency clients <= TARGET_P95_MS)."""
     ps = _ms(ping["seq"])
     ping_rps = len(ping["conc"]) / ping["elapsed"]
     print(f"\nGET /dashboard/ through gunicorn (ms; ratio = the p50 / the p95 over /ping's, "
@@ -392,16 +442,32 @@ def _http_report(results, ping, args) -> tuple[bool, bool]:
             print(f"  FAIL {title}: {why}")
     met = True
     print(
-        f"\ntarget p95 < {TARGET_P95_MS} ms (judged on the sequential requests; the "
-        f"{args.concurrency} clients' figure shows the queueing on {args.workers} workers):"
+        f"\ntarget p95 <= {TARGET_P95_MS} ms with {args.concurrency} clients at once "
+        f"({args.workers} gunicorn workers; the sequential p95 for comparison):"
     )
     for (code, month), r in results.items():
         s, c = _ms(r["seq"]), _ms(r["conc"])
-        ok = s["p95"] < TARGET_P95_MS
+        ok = c["p95"] <= TARGET_P95_MS
         met &= ok
-        print(f"  {code:10} {month}: p95 {s['p95']:7.1f} ms {'met' if ok else 'NOT met'}"
-              f" ({args.concurrency} clients: {c['p95']:.1f} ms "
-              f"{'met' if c['p95'] < TARGET_P95_MS else 'NOT met'})")  # fmt: skip
+        print(f"  {code:10} {month}: {args.concurrency} clients p95 {c['p95']:7.1f} ms "
+              f"{'met' if ok else 'NOT met'} (sequential p95 {s['p95']:.1f} ms)")  # fmt: skip
+    worst_c = max(results, key=lambda k: _ms(results[k]["conc"])["p95"])
+    worst_s = max(results, key=lambda k: _ms(results[k]["seq"])["p95"])
+    pc, wc, ws = _ms(ping["conc"]), _ms(results[worst_c]["conc"]), _ms(results[worst_s]["seq"])
+    table_row(
+        f"dashboard, {args.concurrency} clients",
+        f"p95 {wc['p95']:.0f} ms (worst: {' '.join(worst_c)})",
+        baseline=f"/ping p95 {pc['p95']:.1f} ms",
+        ratio=wc["p95"] / pc["p95"],
+        target=f"p95 <= {TARGET_P95_MS} ms",
+        verdict="met" if met else "missed",
+    )
+    table_row(
+        "dashboard, sequential",
+        f"p95 {ws['p95']:.0f} ms (worst: {' '.join(worst_s)})",
+        baseline=f"/ping p95 {ps['p95']:.1f} ms",
+        ratio=ws["p95"] / ps["p95"],
+    )
     return clean, met
 
 
@@ -462,21 +528,31 @@ def _in_process(districts, months, session_key, rounds):
             if len(set(counts)) == 1:
                 for i, (sql, params, _t) in enumerate(per_query[-1]):
                     queries.append((statistics.median(r[i][2] for r in per_query), sql, params))
-            panels = {}
+            panels, refresh = {}, {}
             f = dashboard.Filters(district=d, month=month)
             for spec in dashboard.registry():
-                times, n = [], 0
-                for _ in range(max(1, rounds // 2)):
-                    timer = Timer()
-                    with connection.execute_wrapper(timer):
-                        t = time.perf_counter()
-                        spec.func(f)
-                        times.append(time.perf_counter() - t)
-                    n = len(timer.queries)
-                panels[spec.key] = (statistics.median(times), n)
+                # a kept panel as the page reads it (alone: one query; the page reads every
+                # kept panel in that one query), and what computing it costs (the nightly
+                # refresh, or the first view of a month)
+                ways = [("view", lambda s=spec, f=f: dashboard.kept_panels(f, [s]))] * spec.kept
+                ways.append(("compute", lambda s=spec, f=f: s.func(f)))
+                for way, call in ways:
+                    times, n = [], 0
+                    for _ in range(max(1, rounds // 2)):
+                        timer = Timer()
+                        with connection.execute_wrapper(timer):
+                            t = time.perf_counter()
+                            call()
+                            times.append(time.perf_counter() - t)
+                        n = len(timer.queries)
+                    if way == "view" or not spec.kept:
+                        panels[spec.key] = (statistics.median(times), n)
+                    else:
+                        refresh[spec.key] = (statistics.median(times), n)
             out[(d.code, month)] = {
                 "wall": statistics.median(walls), "sql": statistics.median(sqls),
                 "counts": counts, "queries": queries, "panels": panels, "path": path,
+                "refresh": refresh,
                 "bytes": len(response.content),
             }  # fmt: skip
     return out
@@ -499,9 +575,11 @@ def _in_process_report(res, rounds) -> bool:
     keys = list(next(iter(res.values()))["panels"])
     columns = list(res)
     print(
-        "\neach panel on its own (ms / queries); 'rest' = the request minus the panels "
-        "(session, user, template, middleware):"
+        "\neach panel on its own as the page reads it (ms / queries; a kept panel, marked *, "
+        "from its snapshot: the page reads all of them in one query); 'rest' = the request "
+        "minus the panels (session, user, template, middleware):"
     )
+    kept = set(next(iter(res.values()))["refresh"])
     width = 12
     print(f"{'panel':28}" + "".join(f"{code[: width - 1]:>{width}}" for code, _m in columns))
     print(f"{'':28}" + "".join(f"{month:>{width}}" for _c, month in columns))
@@ -510,12 +588,21 @@ def _in_process_report(res, rounds) -> bool:
         for c in columns:
             ms, n = res[c]["panels"][key]
             cells.append(f"{1000 * ms:.0f}/{n}".rjust(width))
-        print(f"{key:28}{''.join(cells)}")
+        print(f"{key + (' *' if key in kept else ''):28}{''.join(cells)}")
     rest = "".join(
         f"{1000 * (res[c]['wall'] - sum(t for t, _n in res[c]['panels'].values())):>{width}.0f}"
         for c in columns
     )
     print(f"{'rest':28}{rest}")
+    if kept:
+        print("\nthe kept panels computed (ms / queries): the nightly refresh's cost, or the "
+              "first view of a month")  # fmt: skip
+        for key in sorted(kept):
+            cells = "".join(
+                f"{1000 * res[c]['refresh'][key][0]:.0f}/{res[c]['refresh'][key][1]}".rjust(width)
+                for c in columns
+            )
+            print(f"{key:28}{cells}")
     print("\nthe 3 slowest queries of each request (median ms):")
     for (code, month), r in res.items():
         print(f"  {code} {month}:")
@@ -530,6 +617,13 @@ def _in_process_report(res, rounds) -> bool:
         f"{month}: " + ", ".join(f"{c} {'/'.join(map(str, n))}" for c, n in codes.items())
         for month, codes in by_month.items()
     ))  # fmt: skip
+    walls = sorted(1000 * r["wall"] for r in res.values())
+    table_row(
+        "dashboard, queries per view",
+        f"{'/'.join(map(str, sorted(every)))} queries; "
+        f"in-process {walls[0]:.0f}-{walls[-1]:.0f} ms",
+        baseline=f"{len(res)} district-months",
+    )
     if same:
         print(f"  ok   the same for every district and month: {every.pop()}")
     else:
@@ -592,6 +686,8 @@ def _months(spec: str) -> list[str]:
 
 def main():
     parser = argparse.ArgumentParser()
+    scale = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in REDUCED.items())
+    parser.add_argument("--reduced", action="store_true", help=f"make bench's scale: {scale}")
     parser.add_argument("--skip-whitelist", action="store_true")
     parser.add_argument("--skip-afterschool", action="store_true")
     parser.add_argument("--skip-homework", action="store_true")
@@ -608,19 +704,26 @@ def main():
     parser.add_argument("--months", default="homework,current",
                         help="YYYY-MM, 'homework' (its data's month), 'current'")  # fmt: skip
     parser.add_argument("--districts", default="", help="only these codes (comma-separated)")
+    parser.add_argument("--per-data-set", type=int, default=2,
+                        help="districts measured of each data set (the first by code)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--requests", type=int, default=30, help="sequential, per URL")
+    parser.add_argument("--requests", type=int, default=20, help="sequential, per URL")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads")
     parser.add_argument("--concurrent-requests", type=int, default=40, help="per URL")
-    parser.add_argument("--rounds", type=int, default=5, help="in-process requests per URL")
+    parser.add_argument("--rounds", type=int, default=3, help="in-process requests per URL")
     parser.add_argument("--time-limit", type=int, default=1800,
                         help="seconds the HTTP measurements may take in all")  # fmt: skip
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    if min(args.requests, args.concurrency, args.concurrent_requests, args.rounds) < 1:
-        parser.error("--requests, --concurrency, --concurrent-requests and --rounds must be >= 1")
+    if args.reduced:
+        for key, value in REDUCED.items():
+            setattr(args, key, value)
+    if min(args.requests, args.concurrency, args.concurrent_requests, args.rounds,
+           args.per_data_set) < 1:  # fmt: skip
+        parser.error("--requests, --concurrency, --concurrent-requests, --rounds and "
+                     "--per-data-set must be >= 1")  # fmt: skip
     if args.skip_whitelist and args.skip_afterschool and args.skip_homework:
         parser.error("nothing to measure")
     # a SIGTERM unwinds like Ctrl-C, so gunicorn and the embedded servers are stopped
@@ -637,6 +740,7 @@ def main():
         print(f"data loaded in {time.perf_counter() - t0:.0f} s; months {', '.join(months)}; "
               f"PORTAL_PUBLIC_CACHE_SECONDS={settings.PORTAL_PUBLIC_CACHE_SECONDS}")  # fmt: skip
         _describe(districts)
+        _refresh_kept(districts, months)
         session_key = _staff_session()
         connection.close()
 
@@ -669,8 +773,9 @@ def main():
 
         print(f"\nat the end: {_load_note()}")
         print(
-            f"target p95 < {TARGET_P95_MS} ms: {'met' if met else 'NOT met'} "
-            f"(slowest: {' '.join(heaviest)}); queries constant across districts: "
+            f"target p95 <= {TARGET_P95_MS} ms with {args.concurrency} clients: "
+            f"{'met' if met else 'NOT met'} (slowest in-process: {' '.join(heaviest)}); "
+            "queries constant across districts: "
             f"{'yes' if same else 'NO'}; every request answered: {'yes' if clean else 'NO'}"
         )
         return 0 if clean and same else 1

@@ -11,7 +11,9 @@ from portal.dashboard import Bar, Filters, Panel, Series, link, panel
 OVERVIEW_URL = "/care/overview/"
 
 
-@panel("governance.care_categories", title="关爱对象（按类别）", line="governance", order=60)
+@panel(
+    "governance.care_categories", title="关爱对象（按类别）", line="governance", order=60, kept=True
+)
 def by_category(f: Filters) -> Panel:
     totals = sel.category_counts(f.district.pk, timezone.localdate())
     records = totals.pop("__records__")
@@ -23,7 +25,7 @@ def by_category(f: Filters) -> Panel:
 
 
 @panel("governance.care_visits", title="本学期关爱对象家访（按学校）", line="governance",
-       order=61)  # fmt: skip
+       order=61, kept=True)  # fmt: skip
 def visits(f: Filters) -> Panel:
     counts, term = sel.school_counts(f.district.pk, timezone.localdate(), all_schools=False)
     url = link(OVERVIEW_URL, district=f.district.pk)

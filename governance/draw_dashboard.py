@@ -10,7 +10,7 @@ STAFF_URL = "/draw/staff/"
 S = Draw.Status
 
 
-@panel("governance.draws", title="阳光分班（按学校）", line="governance", order=60)
+@panel("governance.draws", title="阳光分班（按学校）", line="governance", order=60, kept=True)
 def draws_per_school(f: Filters) -> Panel:
     rows = list(
         Draw.objects.filter(school__district=f.district, year=f.start.year)

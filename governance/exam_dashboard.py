@@ -7,7 +7,7 @@ from governance.exam_models import Exam
 from portal.dashboard import Bar, Filters, Panel, Series, panel
 
 
-@panel("governance.exams", title="本月考试安排（按类型）", line="governance", order=61)
+@panel("governance.exams", title="本月考试安排（按类型）", line="governance", order=61, kept=True)
 def exams(f: Filters) -> Panel:
     counts = dict(
         Exam.objects.filter(school__district=f.district, date__range=(f.start, f.end))

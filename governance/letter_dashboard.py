@@ -8,7 +8,9 @@ from portal.dashboard import Bar, Filters, Panel, Series, link, panel
 from portal.models import Notice
 
 
-@panel("governance.letters", title="本月致家长的一封信阅读率", line="governance", order=62)
+@panel(
+    "governance.letters", title="本月致家长的一封信阅读率", line="governance", order=62, kept=True
+)
 def letters(f: Filters) -> Panel:
     sent = list(
         ParentLetter.objects.filter(district=f.district, sent_at__date__range=(f.start, f.end))

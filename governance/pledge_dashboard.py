@@ -7,7 +7,9 @@ from governance.pledge_models import PledgeLetter
 from portal.dashboard import Bar, Filters, Panel, Series, link, panel
 
 
-@panel("governance.pledges", title="承诺书签署情况（本年度）", line="governance", order=60)
+@panel(
+    "governance.pledges", title="承诺书签署情况（本年度）", line="governance", order=60, kept=True
+)
 def pledges(f: Filters) -> Panel:
     rows = list(
         PledgeLetter.objects.filter(school__district=f.district, campaign__year=f.start.year)

@@ -28,6 +28,7 @@ def _after_migrate(sender, using="default", plan=None, **kwargs):
     from portal.setup import (
         ensure_calendar_years,
         ensure_check_sweep_schedule,
+        ensure_daily_tasks,
         ensure_digest_schedule,
         ensure_nightly_schedule,
         ensure_staff_groups,
@@ -38,3 +39,4 @@ def _after_migrate(sender, using="default", plan=None, **kwargs):
     ensure_nightly_schedule(using=using)
     ensure_check_sweep_schedule(using=using)
     ensure_digest_schedule(using=using)
+    ensure_daily_tasks(using=using)

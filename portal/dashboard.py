@@ -2,7 +2,7 @@
 
 An app declares its panels in its ``dashboard.py``:
 
-    @panel("afterschool.plans", title="课后服务方案", line="afterschool", order=40)
+    @panel("afterschool.plans", title="课后服务方案", line="afterschool", order=40, kept=True)
     def plans(f: Filters) -> Panel:
         return Panel(...)
 
@@ -10,6 +10,13 @@ Each panel is one chart (bars, each linking to the rows behind it) computed in a
 number of queries whatever the size of the district, so the page costs the same for a
 district of ten schools or a thousand (tests assert the count). The monthly Excel reports
 are written from the same panels, so a report's figures are the dashboard's.
+
+A panel whose figures add up a month of a whole district (``kept=True``) is computed once
+and kept (portal.dashboard_models.PanelSnapshot, like the homework report's snapshot):
+computed on the first view of a district and month, refreshed nightly for the month of
+yesterday and today (``snapshots_refresh``), read with every other kept panel of the page in
+one query; it shows when its figures were computed ("数据截至"). bench/dashboard_load.py
+times each panel alone.
 """
 
 import calendar
@@ -18,7 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from portal.models import CheckRun, District, Finding
 
@@ -72,6 +82,10 @@ class Panel:
     line: str = ""
     # the chart shows the first bars only (the table and the Excel report show them all)
     chart_limit: int | None = None
+    # the number of bars, and whether any has a value, before build(drawn_only=True) kept
+    # only what the chart draws
+    total_bars: int | None = None
+    any_value: bool | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -84,11 +98,36 @@ class Panel:
 
     @property
     def table_rows(self) -> list[tuple[str, list[Bar]]]:
-        """The page's table: what the chart draws (the Excel report has every row)."""
-        return self.rows[: self.chart_limit]
+        """The page's table: what the chart draws (the Excel report has every row); built
+        for those rows only (a panel may have a bar for each of 1,000 schools)."""
+        if not self.series:
+            return []
+        n = len(self.series[0].bars)
+        n = n if self.chart_limit is None else min(n, self.chart_limit)
+        return [(self.series[0].bars[i].label, [s.bars[i] for s in self.series]) for i in range(n)]
+
+    @property
+    def truncated(self) -> bool:
+        """The chart and the table show only the first ``chart_limit`` bars."""
+        if not self.series or self.chart_limit is None:
+            return False
+        total = len(self.series[0].bars) if self.total_bars is None else self.total_bars
+        return total > self.chart_limit
+
+    def drawn_only(self) -> "Panel":
+        """Keep only the bars the chart draws (the page; the Excel report keeps them all)."""
+        if self.series and self.chart_limit is not None:
+            if self.total_bars is None:  # a kept panel knows it from its snapshot
+                self.total_bars = len(self.series[0].bars)
+                self.any_value = self.has_data
+            for s in self.series:
+                s.bars = s.bars[: self.chart_limit]
+        return self
 
     @property
     def has_data(self) -> bool:
+        if self.any_value is not None:
+            return self.any_value
         return any(b.value for s in self.series for b in s.bars)
 
     def as_chart(self) -> dict:
@@ -118,14 +157,18 @@ class PanelSpec:
     line: str
     order: int
     func: Callable
+    kept: bool = False
 
 
 _panels: dict[str, PanelSpec] = {}
 
 
-def panel(key, *, title, line, order=100):
+def panel(key, *, title, line, order=100, kept=False):
+    """Register a panel; ``kept=True``: computed once per district and month and kept,
+    refreshed nightly (for panels that add up a month of a whole district)."""
+
     def decorator(func):
-        _panels[key] = PanelSpec(key, title, line, order, func)
+        _panels[key] = PanelSpec(key, title, line, order, func, kept)
         return func
 
     return decorator
@@ -138,15 +181,128 @@ def registry() -> list[PanelSpec]:
     return sorted(_panels.values(), key=lambda p: (p.order, p.key))
 
 
-def build(filters: Filters, *, line: str | None = None) -> list[Panel]:
+def build(filters: Filters, *, line: str | None = None, drawn_only: bool = False) -> list[Panel]:
+    """The panels (of one line of work); ``drawn_only``: each with only the bars its chart
+    draws (the page: a panel may have a bar for each of 1,000 schools, the Excel report
+    has them all)."""
+    specs = [spec for spec in registry() if not line or spec.line == line]
+    kept = kept_panels(filters, [spec for spec in specs if spec.kept], drawn_only=drawn_only)
     out = []
-    for spec in registry():
-        if line and spec.line != line:
-            continue
-        p = spec.func(filters)
+    for spec in specs:
+        p = kept[spec.key] if spec.kept else spec.func(filters)
         p.key, p.line, p.title = spec.key, spec.line, p.title or spec.title
-        out.append(p)
+        out.append(p.drawn_only() if drawn_only else p)
     return out
+
+
+# --- kept panels ----------------------------------------------------------------------------
+
+KEPT_AT = gettext_lazy("数据截至")
+
+
+def _dump(p: Panel) -> dict:
+    """A panel as JSON: the labels once, each series' values and links."""
+    return {  # str(): a title, note or figure may be a lazy translation
+        "title": str(p.title), "unit": str(p.unit), "kind": p.kind, "note": str(p.note),
+        "figures": [[str(name), str(value)] for name, value in p.figures],
+        "chart_limit": p.chart_limit,
+        "labels": p.labels,
+        "series": [
+            {"label": s.label, "colour": s.colour, "values": [b.value for b in s.bars],
+             "urls": [b.url for b in s.bars]}
+            for s in p.series
+        ],
+    }  # fmt: skip
+
+
+def _load(data: dict, computed_at, *, drawn_only: bool = False) -> Panel:
+    labels = data["labels"]
+    n = data["chart_limit"] if drawn_only and data["chart_limit"] is not None else len(labels)
+    series = [
+        Series(
+            s["label"],
+            [
+                Bar(label, v, url)
+                for label, v, url in zip(labels[:n], s["values"][:n], s["urls"][:n], strict=True)
+            ],
+            colour=s["colour"],
+        )  # fmt: skip
+        for s in data["series"]
+    ]
+    at = timezone.localtime(computed_at).strftime("%Y-%m-%d %H:%M")
+    return Panel(
+        title=data["title"], series=series, unit=data["unit"], kind=data["kind"],
+        note=data["note"], figures=[tuple(f) for f in data["figures"]] + [(str(KEPT_AT), at)],
+        chart_limit=data["chart_limit"], total_bars=len(labels),
+        any_value=any(v for s in data["series"] for v in s["values"]),
+    )  # fmt: skip
+
+
+def snapshot_store(filters: Filters, specs: list[PanelSpec]) -> dict:
+    """Compute the panels ``specs`` of a district and month and keep them (one statement,
+    INSERT ... ON CONFLICT: two first views at once both write, the later one wins).
+    Returns {key: the kept row}."""
+    from portal.dashboard_models import PanelSnapshot
+
+    now = timezone.now()
+    rows = [
+        PanelSnapshot(
+            key=spec.key,
+            district=filters.district,
+            month=filters.month,
+            data=_dump(spec.func(filters)),
+            computed_at=now,
+        )  # fmt: skip
+        for spec in specs
+    ]
+    with transaction.atomic():
+        PanelSnapshot.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["district", "month", "key"],
+            update_fields=["data", "computed_at"],
+        )  # fmt: skip
+    return {row.key: row for row in rows}
+
+
+def kept_panels(
+    filters: Filters, specs: list[PanelSpec], *, drawn_only: bool = False
+) -> dict[str, Panel]:
+    """The kept panels of a district and month, in one query; those not kept yet are
+    computed now and kept. ``drawn_only``: only the bars each chart draws."""
+    from portal.dashboard_models import PanelSnapshot
+
+    if not specs:
+        return {}
+    found = {
+        row.key: row
+        for row in PanelSnapshot.objects.filter(
+            district=filters.district, month=filters.month, key__in=[s.key for s in specs]
+        ).only("key", "data", "computed_at")
+    }
+    missing = [spec for spec in specs if spec.key not in found]
+    if missing:
+        found.update(snapshot_store(filters, missing))
+    return {
+        spec.key: _load(found[spec.key].data, found[spec.key].computed_at, drawn_only=drawn_only)
+        for spec in specs
+    }
+
+
+@shared_task(name="portal.dashboard.snapshots_refresh", acks_late=True)
+def snapshots_refresh(month: str | None = None) -> int:
+    """The nightly refresh of the kept panels: every district, the month of yesterday and
+    the month of today (on the 1st the month just ended gets its last day), or ``month``.
+    Returns the number of (district, month) refreshed."""
+    today = timezone.localdate()
+    months = [month] if month else sorted(
+        {f"{today - dt.timedelta(days=1):%Y-%m}", f"{today:%Y-%m}"}
+    )  # fmt: skip
+    specs = [spec for spec in registry() if spec.kept]
+    n = 0
+    for district in District.objects.order_by("code"):
+        for m in months:
+            snapshot_store(Filters(district=district, month=m), specs)
+            n += 1
+    return n
 
 
 def link(path: str, **params) -> str:

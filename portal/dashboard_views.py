@@ -43,7 +43,7 @@ def _filters(request) -> Filters:
 @bureau_only
 def index(request):
     f = _filters(request)
-    panels = dashboard.build(f)
+    panels = dashboard.build(f, drawn_only=True)
     # a panel of one line links into that line's pages: staff of another line see the
     # figures without links they could not follow (issue 14)
     strip_refused_links(request.user, panels)

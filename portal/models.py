@@ -592,3 +592,6 @@ class FindingEvidence(models.Model):
 
     def __str__(self):
         return self.name
+
+
+from portal.dashboard_models import PanelSnapshot  # noqa: E402,F401

@@ -120,6 +120,12 @@ DATABASE_URL = env_str("DATABASE_URL", f"postgres://postgres@/portal?host={VAR_D
 DATABASES = {"default": database_from_url(DATABASE_URL)}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL's JIT compiles any statement its planner costs above jit_above_cost: on the
+# portal's short queries the compiling costs more than it saves (the dashboard's colour
+# count: 357 ms of JIT for 15 ms of work, bench/dashboard_load.py). Off unless set "on".
+if not env_bool("DATABASE_JIT", False):
+    _options = DATABASES["default"]["OPTIONS"]
+    _options["options"] = " ".join(filter(None, [_options.get("options", ""), "-c jit=off"]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", f"redis+socket://{VAR_DIR / 'redis' / 'redis.sock'}")

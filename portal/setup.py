@@ -98,6 +98,32 @@ def ensure_nightly_schedule(using="default"):
     )
 
 
+# the nightly refreshes of what the pages read instead of computing it at every view
+DAILY_TASKS = [
+    # (name in the admin, task, hour, minute, description)
+    ("名单颜色刷新", "institutions.colour.refresh_due", 0, 5,
+     "午夜后保存到期或失效的机构名单颜色（在此之前页面按当天规则计算，颜色不会出错）。"),
+    ("工作台图表快照", "portal.dashboard.snapshots_refresh", 2, 40,
+     "每晚为工作台计算各区本月按月汇总的图表（在检查和作业月报快照之后）。"),
+]  # fmt: skip
+
+
+def ensure_daily_tasks(using="default"):
+    """The DAILY_TASKS schedules (Asia/Shanghai), created once, then edited in the admin."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    for name, task, hour, minute, description in DAILY_TASKS:
+        if PeriodicTask.objects.using(using).filter(name=name).exists():
+            continue
+        crontab, _ = CrontabSchedule.objects.using(using).get_or_create(
+            minute=str(minute), hour=str(hour), day_of_week="*", day_of_month="*",
+            month_of_year="*", timezone=settings.CELERY_TIMEZONE,
+        )  # fmt: skip
+        PeriodicTask.objects.using(using).create(
+            name=name, task=task, crontab=crontab, description=description
+        )
+
+
 SWEEP_TASK_NAME = "超时检查运行清理"
 SWEEP_EVERY_MINUTES = 10
 

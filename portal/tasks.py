@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from portal import compliance
+from portal.dashboard import snapshots_refresh  # noqa: F401  (registered with the worker)
 
 log = logging.getLogger(__name__)
 

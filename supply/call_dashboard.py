@@ -8,7 +8,7 @@ from portal.dashboard import Bar, Filters, Panel, Series, link, panel
 from supply.call_models import Call, CallApplication
 
 
-@panel("supply.calls", title="课后服务机构公开征集", line="afterschool", order=80)
+@panel("supply.calls", title="课后服务机构公开征集", line="afterschool", order=80, kept=True)
 def calls_panel(f: Filters) -> Panel:
     rows = list(
         Call.objects.filter(created_at__date__lte=f.end)

@@ -9,7 +9,7 @@ REPORT_URL = "/catalogue/report/"
 
 
 @panel("supply.catalogue_venues", title="本月公益课程包服务学生人次（按场馆）",
-       line="afterschool", order=70)  # fmt: skip
+       line="afterschool", order=70, kept=True)  # fmt: skip
 def by_venue(f: Filters) -> Panel:
     rows = sel.reached_by_venue(district_id=f.district.pk, start=f.start, end=f.end)
     url = link(REPORT_URL)
@@ -23,7 +23,7 @@ def by_venue(f: Filters) -> Panel:
 
 
 @panel("supply.catalogue_schools", title="本月公益课程包服务学生人次（按学校）",
-       line="afterschool", order=71)  # fmt: skip
+       line="afterschool", order=71, kept=True)  # fmt: skip
 def by_school(f: Filters) -> Panel:
     rows = sel.reached_by_school(district_id=f.district.pk, start=f.start, end=f.end)
     url = link(REPORT_URL)

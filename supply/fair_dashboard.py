@@ -9,7 +9,7 @@ from supply.fair_models import Fair, FairNeed
 
 
 @panel("supply.fair_unmatched", title="双向选择会未匹配需求（按学校）", line="afterschool",
-       order=48)  # fmt: skip
+       order=48, kept=True)  # fmt: skip
 def unmatched(f: Filters) -> Panel:
     rows = list(
         FairNeed.objects.filter(

@@ -101,3 +101,13 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = _check_deploy({"PORTAL_PRODUCTION": "true", "DJANGO_ALLOWED_HOSTS": "x.cn"})
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_portal_connection_does_not_jit_compile():
+    """DATABASE_JIT (default off): the planner's JIT is off on the portal's connections."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
