@@ -181,6 +181,13 @@ class Institution(models.Model):
             GinIndex(fields=["name_grams"], name="inst_name_grams"),
             GinIndex(fields=["subjects"], name="inst_subjects"),
             models.Index(fields=["district", "category"], name="inst_district_category"),
+            # the dashboard's colour count of a district (institutions.dashboard.by_colour)
+            # from the index alone: the rows whose stored colour holds, and the others
+            models.Index(
+                fields=["district", "colour_until"],
+                include=["list_colour"],
+                name="inst_district_colour",
+            ),  # fmt: skip
         ]
 
     def __str__(self):
