@@ -525,28 +525,11 @@ def _new_in(run: CheckRun):
     return Finding.objects.filter(last_run=run, first_seen=run.for_date, resolved_at=None)
 
 
-def _notify_many(events: Iterable[tuple]):
-    """portal.notices.notify for many events at once: (users, key, message, url) each, told
-    once the transaction commits, in one bulk insert (a notice already there for its user
-    and key is kept, as notify keeps it). A run's finish told each finding with a statement
-    of its own: about 2 queries a finding under the run's row lock (bench/checks_scale.py)."""
-    from portal.models import Notice
-
-    rows = [
-        Notice(user_id=user_id, key=key[:120], message=message[:500], url=url)
-        for users, key, message, url in events
-        for user_id in sorted({getattr(u, "pk", u) for u in users})
-    ]
-    if rows:
-        transaction.on_commit(
-            lambda: Notice.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-        )
-
-
 def _tell_schools_of_new(run: CheckRun):
     """The principal and 教导处 of a school hear of each new finding about it (their daily
     digest gathers them into one e-mail)."""
     from portal.models import SchoolStaff
+    from portal.notices import notify_many
 
     new = _new_in(run).filter(school__isnull=False).values_list("pk", "school_id", "message")
     staff = {}
@@ -554,7 +537,7 @@ def _tell_schools_of_new(run: CheckRun):
         role__in=SchoolStaff.MANAGER_ROLES
     ).values_list("user_id", "school_id"):
         staff.setdefault(school_id, []).append(user_id)
-    _notify_many(
+    notify_many(
         (
             staff.get(school_id, []),
             f"finding:{pk}:new",
@@ -573,7 +556,7 @@ def _tell_bureau_of_serious(run: CheckRun):
     have no line group and tell nobody here."""
     from django.urls import reverse
 
-    from portal.notices import line_staff
+    from portal.notices import line_staff, notify_many
 
     new = _new_in(run).filter(severity=Finding.Severity.SERIOUS).order_by("pk")
     staff = {}
@@ -590,7 +573,7 @@ def _tell_bureau_of_serious(run: CheckRun):
                 reverse("dashboard:finding", args=[pk]),
             )
         )
-    _notify_many(told)
+    notify_many(told)
 
 
 def run_checks(*, for_date: dt.date, trigger: str = "manual", rules=None) -> CheckRun:

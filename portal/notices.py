@@ -21,17 +21,22 @@ from portal.models import Notice
 def notify(users, *, key: str, message: str, url: str = ""):
     """Tell ``users`` (User objects or ids) about event ``key`` once the transaction that
     made it commits (nothing is told of a change that rolled back)."""
-    ids = sorted({getattr(u, "pk", u) for u in users})
-    if not ids:
-        return
+    notify_many([(users, key, message, url)])
 
-    def send():
-        Notice.objects.bulk_create(
-            [Notice(user_id=i, key=key[:120], message=message[:500], url=url) for i in ids],
-            ignore_conflicts=True,
+
+def notify_many(events):
+    """``notify`` for many events at once: (users, key, message, url) each, told once the
+    transaction commits in one bulk insert (a notice already there for its user and key is
+    kept). A check run's finish tells all its new findings so (portal.compliance)."""
+    rows = [
+        Notice(user_id=user_id, key=key[:120], message=message[:500], url=url)
+        for users, key, message, url in events
+        for user_id in sorted({getattr(u, "pk", u) for u in users})
+    ]
+    if rows:
+        transaction.on_commit(
+            lambda: Notice.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
         )
-
-    transaction.on_commit(send)
 
 
 def line_staff(line: str) -> list[int]:
