@@ -8,6 +8,7 @@ from afterschool import enrolment, fees
 from afterschool.models import Attendance, Bill, Lesson
 from tests.afterschool.fees_helpers import early, paid_course, today
 from tests.afterschool.helpers import family
+from tests.e2e.pages import html
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -42,7 +43,7 @@ def test_a_parent_enrols_pays_in_the_sandbox_and_sees_the_receipt(world, live_se
     page.get_by_role("link", name="课后服务选课").click()
     item = page.get_by_test_id("menu").locator("li", has_text="创意美术")
     item.get_by_role("button", name="报名").click()
-    assert "甲同学已报名“创意美术”" in page.content()
+    assert "甲同学已报名“创意美术”" in html(page)
 
     page.goto(live_server.url + "/parent/")
     page.get_by_role("link", name="缴费与考勤").click()
@@ -86,7 +87,7 @@ def test_a_teacher_takes_the_roll_call_on_a_phone(world, live_server, browser):
     ).click()
     page.wait_for_url(f"**/afterschool/lessons/{lesson.pk}/")
     page.get_by_role("button", name="教师签到").click()
-    assert "已签到。" in page.content()
+    assert "已签到。" in html(page)
 
     roll = page.get_by_test_id("roll")
     absent = roll.locator("fieldset", has_text="甲同学")
@@ -96,7 +97,7 @@ def test_a_teacher_takes_the_roll_call_on_a_phone(world, live_server, browser):
     absent.get_by_label("缺勤").check()
     roll.get_by_role("button", name="提交点名").click()
 
-    assert "点名已提交：2 人，缺勤 1 人。" in page.content()
+    assert "点名已提交：2 人，缺勤 1 人。" in html(page)
     assert page.get_by_test_id("lesson-status").inner_text() == "已上课"
     assert _fits_the_phone(page)
     context.close()
@@ -113,6 +114,6 @@ def test_a_teacher_takes_the_roll_call_on_a_phone(world, live_server, browser):
     assert row.count() == 1
     assert "甲同学" in row.inner_text() and "创意美术" in row.inner_text()
     assert row.locator("strong").inner_text() == "缺勤"
-    assert other_child.name not in page.content()  # another family's child stays private
+    assert other_child.name not in html(page)  # another family's child stays private
     assert _fits_the_phone(page)
     context.close()

@@ -1,6 +1,7 @@
 import pytest
 
 from tests.afterschool.helpers import family, offering
+from tests.e2e.pages import html
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -24,6 +25,6 @@ def test_a_parent_takes_the_last_place_and_the_next_one_waits(world, live_server
         page.get_by_role("link", name="课后服务选课").click()
         item = page.get_by_test_id("menu").locator("li", has_text="趣味编程")
         item.get_by_role("button").click()
-        assert expected in page.content()
+        assert expected in html(page)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         context.close()

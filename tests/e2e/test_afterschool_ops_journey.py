@@ -11,6 +11,7 @@ from afterschool import enrolment
 from afterschool.lessons import is_open
 from afterschool.models import Attendance, Enrolment, LeaveRequest, Lesson, Offering
 from tests.afterschool.fees_helpers import early, paid_course, today
+from tests.e2e.pages import html
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -96,7 +97,7 @@ def test_a_parent_switches_asks_leave_and_sees_a_moved_lesson(world, live_server
     switch.locator("select[name=to]").select_option(str(shufa.pk))
     switch.get_by_role("button", name="换课").click()
     page.wait_for_url("**/afterschool/menu/")
-    assert "甲同学已换到“书法”" in page.content()
+    assert "甲同学已换到“书法”" in html(page)
     assert _fits_the_phone(page)
     assert set(
         Enrolment.objects.filter(child=world.child_a).values_list("offering__name", "status")
@@ -113,7 +114,7 @@ def test_a_parent_switches_asks_leave_and_sees_a_moved_lesson(world, live_server
     row.get_by_label("请假原因").fill("发烧看病")
     row.get_by_role("button", name="请假", exact=True).click()
     page.wait_for_url("**/afterschool/my-lessons/")
-    assert "请假申请已提交" in page.content()
+    assert "请假申请已提交" in html(page)
     assert "发烧看病" in page.get_by_test_id(f"lesson-{first.pk}-{world.child_a.pk}").inner_text()
     assert _fits_the_phone(page)
     context.close()
@@ -127,7 +128,7 @@ def test_a_parent_switches_asks_leave_and_sees_a_moved_lesson(world, live_server
     assert "发烧看病" in roster.inner_text()
     assert _fits_the_phone(page)
     roster.get_by_role("button", name="批准", exact=True).click()
-    assert "已处理请假申请" in page.content()
+    assert "已处理请假申请" in html(page)
     leave.refresh_from_db()
     assert leave.status == LeaveRequest.Status.APPROVED
 
@@ -141,7 +142,7 @@ def test_a_parent_switches_asks_leave_and_sees_a_moved_lesson(world, live_server
     assert child.get_by_label("请假", exact=True).is_checked()
     assert _fits_the_phone(page)
     roll.get_by_role("button", name="提交点名").click()
-    assert "点名已提交" in page.content()
+    assert "点名已提交" in html(page)
     assert page.get_by_test_id("lesson-status").inner_text() == "已上课"
     assert _fits_the_phone(page)
     context.close()
@@ -159,7 +160,7 @@ def test_a_parent_switches_asks_leave_and_sees_a_moved_lesson(world, live_server
     move.get_by_label("调课原因").fill("场地维修")
     assert _fits_the_phone(page)
     move.get_by_role("button", name="调课并通知家长").click()
-    assert "已调课" in page.content()
+    assert "已调课" in html(page)
     assert f"{day:%Y-%m-%d} 16:40" in page.get_by_test_id("when").inner_text()
     assert "场地维修" in page.get_by_test_id("moves").inner_text()
     assert _fits_the_phone(page)

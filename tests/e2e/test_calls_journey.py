@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from afterschool.models import Provider
 from supply.call_models import Call
+from tests.e2e.pages import html
 from tests.factories import PASSWORD
 from tests.supply.call_helpers import bureau_officer, member, open_call, panel
 
@@ -48,7 +49,7 @@ def test_apply_score_admit_and_the_public_result(world, live_server, page):
     # 1. the provider applies on the call's public page, from its phone
     login(page, base, m.user.username)
     page.goto(f"{base}/calls/{call.pk}/")
-    assert "课程方案" in page.content()
+    assert "课程方案" in html(page)
     page.get_by_test_id("apply-link").click()
     page.get_by_label("拟提供的服务项目").fill("篮球、足球、田径")
     page.get_by_label("课程方案概述").fill("每周两次，每次一课时")
@@ -60,7 +61,7 @@ def test_apply_score_admit_and_the_public_result(world, live_server, page):
     page.get_by_test_id("apply-submit").click()
     page.wait_for_load_state()
     assert page.get_by_test_id("status").inner_text() == "评审中"
-    assert "营业执照.pdf" in page.content()
+    assert "营业执照.pdf" in html(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     logout(page)
 
@@ -102,6 +103,6 @@ def test_apply_score_admit_and_the_public_result(world, live_server, page):
     result = page.get_by_test_id("result").inner_text()
     assert "阳光体育俱乐部" in result and "86.00" in result and "26.00" in result
     for e in experts:
-        assert e.name not in page.content()
+        assert e.name not in html(page)
     m.organisation.refresh_from_db()
     assert m.organisation.provider.status == Provider.Status.ADMITTED

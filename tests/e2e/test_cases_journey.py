@@ -2,6 +2,7 @@ import pytest
 
 from cases.services import document_import
 from tests.cases.conftest import seed_text
+from tests.e2e.pages import html
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +20,7 @@ def test_a_visitor_on_a_phone_searches_cases_and_opens_one(live_server, page):
     assert first.locator("mark").first.inner_text() == "午休"
     first.locator(".result-title").click()
 
-    assert "广州市第二批" in page.content()  # the source document
+    assert "广州市第二批" in html(page)  # the source document
     page.get_by_test_id("related").locator("a").first.click()
     assert page.url.startswith(live_server.url + "/cases/")
     # nothing of the page overflows a phone's width

@@ -8,6 +8,7 @@ import pytest
 
 from institutions import escrow
 from institutions.claim_models import LessonClaim
+from tests.e2e.pages import html
 from tests.factories import PASSWORD, InstitutionStaffFactory
 from tests.institutions.claim_helpers import DAY, paid_purchase
 from tests.institutions.conftest import escrow_institution
@@ -40,7 +41,7 @@ def test_the_desk_claims_and_the_parent_confirms_and_disputes_on_a_phone(world, 
         page.get_by_test_id(f"buyer-{p.pk}").check()
         page.get_by_role("button", name="登记消课").click()
         page.wait_for_load_state()
-        assert "等待家长确认" in page.content()
+        assert "等待家长确认" in html(page)
     first, second = LessonClaim.objects.order_by("date")
     page.get_by_role("button", name="退出登录").click()
 
@@ -48,7 +49,7 @@ def test_the_desk_claims_and_the_parent_confirms_and_disputes_on_a_phone(world, 
     login(page, base, "parent_a")
     page.goto(f"{base}/training/my/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    assert "有 2 节课待您确认" in page.content()
+    assert "有 2 节课待您确认" in html(page)
     page.get_by_test_id(f"answer-{p.pk}").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.get_by_test_id(f"confirm-{first.pk}").click()
@@ -59,7 +60,7 @@ def test_the_desk_claims_and_the_parent_confirms_and_disputes_on_a_phone(world, 
     page.get_by_label("异议事由").fill("那天孩子生病没去")
     page.get_by_test_id(f"dispute-{second.pk}").click()
     page.wait_for_load_state()
-    assert "已提出异议" in page.content()
+    assert "已提出异议" in html(page)
     p.refresh_from_db()
     assert p.dispute_open and p.lessons_confirmed == 1
     assert escrow.purchase_sums(p).released == 100

@@ -7,6 +7,7 @@ import pytest
 from django.core.cache import cache
 
 from institutions.complaint_models import Complaint, ComplaintFile
+from tests.e2e.pages import html
 from tests.factories import PASSWORD
 from tests.institutions.complaint_helpers import PNG, next_year_known
 
@@ -41,8 +42,8 @@ def test_a_parent_follows_a_complaint_to_its_reply_with_the_code(
     page.goto(base + "/complaints/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.get_by_role("button", name="提交举报").click()  # empty: each field named, in Chinese
-    assert "请选择举报类别。" in page.content()
-    assert "请填写举报内容（发生了什么）。" in page.content()
+    assert "请选择举报类别。" in html(page)
+    assert "请填写举报内容（发生了什么）。" in html(page)
     page.get_by_label("举报类别").select_option(label="学校作业超量")
     page.get_by_label("涉及学校（学校类举报必选）").select_option(
         label=f"甲小学（{world.school_a.district.name}）"
@@ -59,7 +60,7 @@ def test_a_parent_follows_a_complaint_to_its_reply_with_the_code(
     login(page, base, "bureau")
     page.goto(f"{base}/complaints/staff/")
     page.get_by_role("link", name=f"#{complaint.pk}").click()
-    assert "138****5678" in page.content() and "13812345678" not in page.content()
+    assert "138****5678" in html(page) and "13812345678" not in html(page)
     page.get_by_role("button", name="受理", exact=True).click()
     assert page.get_by_test_id("status").inner_text() == "已受理"
     page.get_by_label("交办学校").select_option(label="甲小学")
@@ -72,7 +73,7 @@ def test_a_parent_follows_a_complaint_to_its_reply_with_the_code(
     login(page, base, "pa")
     page.goto(f"{base}/complaints/school/")
     page.get_by_role("link", name=f"举报 #{complaint.pk}（学校作业超量）").click()
-    assert "138****5678" not in page.content() and "13812345678" not in page.content()
+    assert "138****5678" not in html(page) and "13812345678" not in html(page)
     photo = tmp_path / "整改.png"
     photo.write_bytes(PNG)
     page.get_by_label("办理情况").fill("已约谈年级组，作业减至一小时内。")
@@ -96,4 +97,4 @@ def test_a_parent_follows_a_complaint_to_its_reply_with_the_code(
     page.get_by_role("button", name="查询").click()
     assert page.get_by_test_id("track-status").inner_text() == "已办结"
     assert page.get_by_test_id("track-reply").inner_text() == "经核查属实，已督促学校整改。"
-    assert "13812345678" not in page.content() and "三年级每天" not in page.content()
+    assert "13812345678" not in html(page) and "三年级每天" not in html(page)

@@ -10,6 +10,7 @@ from portal import ledger
 from tests.afterschool.fees_helpers import paid_course
 from tests.afterschool.helpers import family
 from tests.afterschool.test_fees import pay
+from tests.e2e.pages import html
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -50,7 +51,7 @@ def test_a_principal_cancels_a_course_and_each_parent_sees_it(world, live_server
     page.goto(f"{live_server.url}/afterschool/offerings/{course.pk}/")
     form = page.get_by_test_id("cancel-course")
     form.get_by_role("button", name="取消课程").click()  # no reason: refused, nothing done
-    assert "取消课程必须说明原因" in page.content()
+    assert "取消课程必须说明原因" in html(page)
     assert Offering.objects.get(pk=course.pk).status == "published"
     page.get_by_test_id("cancel-course").get_by_label("取消原因").fill("授课教师离职")
     page.get_by_test_id("cancel-course").get_by_role("button", name="取消课程").click()

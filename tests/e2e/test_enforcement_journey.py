@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from institutions.enforcement_models import Sanction
+from tests.e2e.pages import html
 from tests.institutions.helpers import make_institution, training_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -41,7 +42,7 @@ def test_a_failed_visit_an_interview_and_an_overdue_rectification_grey_the_insti
         item.get_by_label("不合格" if n == 3 else "合格", exact=True).check()
     page.get_by_test_id("item-3").get_by_label("说明").fill("周五 21:00 仍在上课")
     page.get_by_role("button", name="保存检查记录").click()
-    assert "检查记录已保存" in page.content()
+    assert "检查记录已保存" in html(page)
     assert "培训时间" in page.get_by_test_id("findings").inner_text()
 
     # the 约谈, its deadline already past (held three weeks ago)
@@ -52,12 +53,12 @@ def test_a_failed_visit_an_interview_and_an_overdue_rectification_grey_the_insti
     page.get_by_label("存在问题").fill("超时培训")
     page.get_by_label("整改期限").fill((held - dt.timedelta(days=1)).isoformat())
     page.get_by_role("button", name="保存").click()
-    assert "不能早于约谈日期" in page.content()  # refused, what was typed kept
+    assert "不能早于约谈日期" in html(page)  # refused, what was typed kept
     assert page.get_by_label("参加人员").input_value() == "法定代表人、教学负责人"
     deadline = today - dt.timedelta(days=1)
     page.get_by_label("整改期限").fill(deadline.isoformat())
     page.get_by_role("button", name="保存").click()
-    assert "约谈记录已保存" in page.content()
+    assert "约谈记录已保存" in html(page)
 
     # 责令整改 from the 约谈, deadline yesterday
     page.get_by_role("link", name="作出处理决定").click()
@@ -67,7 +68,7 @@ def test_a_failed_visit_an_interview_and_an_overdue_rectification_grey_the_insti
     page.get_by_label("整改期限（责令整改必填）").fill(deadline.isoformat())
     page.get_by_label("来源：约谈").select_option(index=1)
     page.get_by_role("button", name="保存").click()
-    assert "处理决定已保存" in page.content()
+    assert "处理决定已保存" in html(page)
     assert Sanction.objects.get().interview_id is not None
 
     # the public page: grey, and why
@@ -83,11 +84,11 @@ def test_a_failed_visit_an_interview_and_an_overdue_rectification_grey_the_insti
     page.get_by_label("通报标题").fill("2026年第12期校外培训查处通报")
     page.get_by_test_id(f"candidate-{inst.pk}").get_by_role("checkbox").check()
     page.get_by_role("button", name="发布").click()
-    assert "通报已发布" in page.content()
+    assert "通报已发布" in html(page)
     public.goto(f"{live_server.url}/enforcement/notices/")
     public.get_by_role("link", name="2026年第12期校外培训查处通报").click()
     entries = public.get_by_test_id("entries").inner_text()
     assert "启航数学培训学校" in entries and "21:00" in entries
-    assert "inspector" not in public.content()
+    assert "inspector" not in html(public)
     assert public.evaluate("document.documentElement.scrollWidth") <= 390
     parent.close()

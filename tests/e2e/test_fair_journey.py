@@ -5,6 +5,7 @@ the school sees the provider it was matched with (a draft contract at the offer'
 import pytest
 
 from afterschool.models import ProviderContract
+from tests.e2e.pages import html
 from tests.factories import PASSWORD
 from tests.supply.fair_helpers import bureau_as, fair_of, provider_member
 
@@ -43,8 +44,8 @@ def test_a_school_and_a_provider_choose_each_other_and_the_bureau_matches(world,
     assert "请至少选择一个年级" in page.get_by_role("alert").first.inner_text()
     page.get_by_label("三年级").check()
     page.get_by_role("button", name="发布").click()
-    assert "需求已发布" in page.content()
-    assert "目前没有相容的对象" in page.content()
+    assert "需求已发布" in html(page)
+    assert "目前没有相容的对象" in html(page)
     fits_a_phone(page)
 
     # the provider offers below its outside price, and ranks the school's need first
@@ -60,10 +61,10 @@ def test_a_school_and_a_provider_choose_each_other_and_the_bureau_matches(world,
     page.get_by_label("课时单价（元）").fill("50")
     page.get_by_label("校外同类课时价（元）").fill("120")
     page.get_by_role("button", name="发布").click()
-    assert "供给已发布" in page.content()
+    assert "供给已发布" in html(page)
     page.get_by_label("甲小学·体育").fill("1")
     page.get_by_role("button", name="保存志愿").click()
-    assert "志愿已保存（1个）" in page.content()
+    assert "志愿已保存（1个）" in html(page)
     fits_a_phone(page)
 
     # the school ranks the offer first
@@ -72,13 +73,13 @@ def test_a_school_and_a_provider_choose_each_other_and_the_bureau_matches(world,
     page.get_by_role("link", name="体育").click()
     page.get_by_label("阳光体育·篮球").fill("1")
     page.get_by_role("button", name="保存志愿").click()
-    assert "志愿已保存（1个）" in page.content()
+    assert "志愿已保存（1个）" in html(page)
 
     # the bureau presses 匹配 once
     login(page, base, "bureau_fair")
     page.goto(f"{base}/fair/{fair.pk}/")
     page.get_by_role("button", name="匹配").click()
-    assert "匹配完成：1项需求已匹配" in page.content()
+    assert "匹配完成：1项需求已匹配" in html(page)
     assert "已匹配" in page.get_by_test_id("fair-status").inner_text()
     contract = ProviderContract.objects.get()
     assert contract.price_per_lesson == 50 and contract.provider.name == "阳光体育"

@@ -11,6 +11,7 @@ from afterschool import fees, holiday
 from afterschool.models import Bill, Enrolment
 from tests.afterschool.helpers import family
 from tests.afterschool.test_holiday_helpers import WEEK_1, WEEK_2, open_host
+from tests.e2e.pages import html
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -37,7 +38,7 @@ def test_a_parent_enrols_two_summer_weeks_elsewhere_pays_and_waits(world, live_s
     page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/parent/")
     page.goto(live_server.url + "/holiday/")
-    assert "乙小学 · 2027暑假" in page.content()
+    assert "乙小学 · 2027暑假" in html(page)
     assert _fits_the_phone(page)
 
     def week(offering):
@@ -45,11 +46,11 @@ def test_a_parent_enrols_two_summer_weeks_elsewhere_pays_and_waits(world, live_s
         return page.get_by_test_id("holiday-week").filter(has_text=label)
 
     week(week_1).get_by_role("button", name="报名").click()
-    assert "甲同学已报名" in page.content() and "已生成账单 200.00 元" in page.content()
+    assert "甲同学已报名" in html(page) and "已生成账单 200.00 元" in html(page)
     week(week_2).get_by_role("button", name="报名").click()
     assert week(week_2).get_by_test_id("holiday-status").inner_text() == "已报名"
     week(week_3).get_by_role("button", name="加入候补").click()
-    assert "该周名额已满，甲同学已进入候补，第 1 位" in page.content()
+    assert "该周名额已满，甲同学已进入候补，第 1 位" in html(page)
     assert week(week_3).get_by_test_id("holiday-status").inner_text() == "候补中"
     assert _fits_the_phone(page)
 

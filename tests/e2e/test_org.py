@@ -6,6 +6,7 @@ approves the filing; the course shows on the public whitelist page."""
 import pytest
 from django.core.cache import cache
 
+from tests.e2e.pages import html
 from tests.factories import PASSWORD
 from tests.institutions.helpers import make_institution, training_staff
 from tests.institutions.org_helpers import COURSE, term
@@ -51,7 +52,7 @@ def test_an_account_a_filing_and_the_public_page(world, live_server, page):
     # 2. the institution logs in on its phone and files a course
     login(page, base, "qihang", password)
     assert page.url.rstrip("/").endswith("/org")
-    assert "启航学科培训学校" in page.content()
+    assert "启航学科培训学校" in html(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.get_by_role("link", name="新增课程备案").first.click()
     for label, key in [("课程名称", "name"), ("每课时（分钟）", "lesson_minutes"),
@@ -62,10 +63,10 @@ def test_an_account_a_filing_and_the_public_page(world, live_server, page):
     page.get_by_label("每生每课时价格（元）").fill("30")
     page.get_by_label("每周上课时间（每行一个，如：周六 09:00-10:30）").fill(COURSE["slots"])
     page.get_by_role("button", name="提交备案").click()
-    assert "上限为 27.50 元" in page.content()
+    assert "上限为 27.50 元" in html(page)
     page.get_by_label("每生每课时价格（元）").fill("25")
     page.get_by_role("button", name="提交备案").click()
-    assert "已提交备案" in page.content() and "待备案" in page.content()
+    assert "已提交备案" in html(page) and "待备案" in html(page)
     logout(page)
 
     # not yet on the public page
@@ -78,7 +79,7 @@ def test_an_account_a_filing_and_the_public_page(world, live_server, page):
     page.get_by_role("link", name="审核").click()
     page.get_by_label("审核").select_option(label="通过备案")
     page.get_by_role("button", name="提交").click()
-    assert "已通过备案" in page.content()
+    assert "已通过备案" in html(page)
     logout(page)
 
     # 4. the public page shows it

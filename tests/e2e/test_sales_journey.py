@@ -6,6 +6,7 @@ import re
 import pytest
 
 from institutions.escrow_models import Purchase
+from tests.e2e.pages import html
 from tests.factories import PASSWORD
 from tests.institutions.sale_helpers import END, START, ensure_template, sale_institution, seller_of
 
@@ -38,12 +39,12 @@ def test_the_desk_sells_and_the_parent_accepts_and_pays_on_the_phone(world, live
     page.get_by_label("服务开始").fill(START.isoformat())
     page.get_by_label("服务结束").fill(END.isoformat())
     page.get_by_role("button", name="登记并发送给家长确认").click()
-    assert "不得超过60课时" in page.content()
+    assert "不得超过60课时" in html(page)
     assert page.get_by_label("家长姓名").input_value() == "甲家长"  # kept
     page.get_by_label("课时数").fill("60")
     page.get_by_role("button", name="登记并发送给家长确认").click()
     page.wait_for_url(re.compile(r"/sales/\d+/$"))
-    assert "138****5678" in page.content() and "13812345678" not in page.content()
+    assert "138****5678" in html(page) and "13812345678" not in html(page)
     sale = Purchase.objects.get()
     assert sale.status == Purchase.Status.OFFERED and sale.parent.user == world.parent_a
 
@@ -55,7 +56,7 @@ def test_the_desk_sells_and_the_parent_accepts_and_pays_on_the_phone(world, live
     assert inst.name in page.get_by_test_id("contract").inner_text()
     assert _fits_the_phone(page)
     page.get_by_test_id("accept").click()
-    assert "请勾选" in page.content()
+    assert "请勾选" in html(page)
     page.get_by_test_id("agree").check()
     page.get_by_test_id("accept").click()
     page.wait_for_url(f"**/sales/offers/{sale.pk}/pay/")
