@@ -73,10 +73,17 @@ class SearchPagination(pagination.PageNumberPagination):
             return remove_query_param(url, self.page_query_param)
         return replace_query_param(url, self.page_query_param, number)
 
+    def get_paginated_response_schema(self, schema):
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["count_capped"] = {"type": "boolean", "example": False}
+        return described
+
     def get_paginated_response(self, data):
         page = self.page
         return Response({
             "count": page.count,
+            # the count stopped at selectors.COUNT_CAP: more institutions match than "count"
+            "count_capped": page.capped,
             "next": self._link(page.number + 1) if page.has_next else None,
             "previous": self._link(page.number - 1) if page.has_previous else None,
             "results": data,

@@ -236,6 +236,30 @@ _INPUT_FIELDS = (
 )  # fmt: skip
 
 
+def computed_colours(institution_ids, *, today: dt.date | None = None) -> dict[int, str]:
+    """The colour of these institutions computed from their inputs, stored nowhere (a
+    reader's fallback for rows whose stored colour ran out, e.g. just after midnight before
+    the nightly refresh): {id: colour}, in one query."""
+    today = today or timezone.localdate()
+    ids = sorted({int(i) for i in institution_ids})
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_INPUTS_SQL, [
+            AnnualReview.Result.PASSED.value, Sanction.Kind.RECTIFY.value,
+            settings.INSTITUTION_REVIEW_VALID_MONTHS, ids,
+        ])  # fmt: skip
+        rows = [SimpleNamespace(**dict(zip(_INPUT_FIELDS, r, strict=True)))
+                for r in cursor.fetchall()]  # fmt: skip
+    return {
+        row.pk: _assess(
+            row, today=today, months=row.months, supervised=row.supervised,
+            last_pass=row.last_pass, first_deadline=row.first_deadline,
+        )[0]
+        for row in rows
+    }  # fmt: skip
+
+
 def refresh(institution_ids, *, today: dt.date | None = None, skip_locked: bool = False):
     """Compute and store the colour of these institutions (in chunks, each in its own
     transaction or the caller's); returns {id: Verdict} of those written. Four queries a

@@ -203,6 +203,30 @@ class Institution(models.Model):
         return [SUBJECT_LABELS.get(s, s) for s in self.subjects or []]
 
 
+class NameGram(models.Model):
+    """One two-character piece of an institution's name, with the name: the public search's
+    index (institutions.selectors.public_search_page). The unique index (gram, name,
+    institution) lists a piece's institutions in the search's order, so a page and its
+    count are read from the index alone (no visit to each match's row, as the GIN index
+    of ``name_grams`` needs to sort by name). Written only by triggers (migration 0011) on
+    institutions_institution: an INSERT adds the pieces, a change of the name replaces them;
+    a delete takes them with it."""
+
+    gram = models.CharField(max_length=2)
+    name = models.CharField(max_length=200)
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gram", "name", "institution"], name="inst_namegram_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.gram} {self.name}"
+
+
 class AnnualReview(models.Model):
     class Result(models.TextChoices):
         PASSED = "passed", _("合格")

@@ -59,19 +59,30 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def squeeze(text: str) -> str:
+    """The query as searched: without white space."""
+    return _SPACE.sub("", text or "")
+
+
+def contains_condition(text: str, *, column: str):
+    """The final contains() of a squeezed query on ``column``, as SQL: (sql, params). Chinese
+    has no case: a plain LIKE; UPPER() on both sides when the query has Latin letters (as
+    Django's icontains)."""
+    pattern = "%" + _like_escape(text) + "%"
+    if re.search(r"[A-Za-z]", text):
+        return f"UPPER({column}::text) LIKE UPPER(%s)", [pattern]
+    return f"{column}::text LIKE %s", [pattern]
+
+
 def sql_condition(text: str, *, table: str = "institutions_institution"):
     """``matching`` as a SQL condition for a raw query: (sql, params), or None when the text
     asks for nothing. The same pieces, the same GIN path, the same final contains()."""
-    text = _SPACE.sub("", text or "")
+    text = squeeze(text)
     if not text:
         return None
-    pattern = "%" + _like_escape(text) + "%"
-    latin = re.search(r"[A-Za-z]", text)
-    contains = (
-        f'UPPER({table}."name"::text) LIKE UPPER(%s)' if latin else f'{table}."name"::text LIKE %s'
-    )
+    contains, contains_params = contains_condition(text, column=f'{table}."name"')
     pieces = grams(text)
     if not pieces:
-        return contains, [pattern]
+        return contains, contains_params
     tsquery = " && ".join("plainto_tsquery('simple'::regconfig, %s)" for _ in pieces)
-    return f'({table}."name_grams" @@ ({tsquery}) AND {contains})', [*pieces, pattern]
+    return f'({table}."name_grams" @@ ({tsquery}) AND {contains})', [*pieces, *contains_params]

@@ -29,6 +29,8 @@ class SearchPage:
     count: int
     number: int
     per_page: int
+    # the count stopped at a cap (``COUNT_CAP``): there are more matches than ``count``
+    capped: bool = False
 
     @property
     def num_pages(self) -> int:
@@ -40,7 +42,7 @@ class SearchPage:
 
     @property
     def has_next(self) -> bool:
-        return self.number < self.num_pages
+        return self.number < self.num_pages or (self.capped and bool(self.rows))
 
     @property
     def has_other_pages(self) -> bool:
@@ -67,6 +69,15 @@ def public_search(*, q="", district=None, category="", subject="", list_colour="
 
 T = "institutions_institution"
 MAX_PAGE = 1_000_000
+# A name search counts its matches up to this many (or up to the page asked for, if further):
+# the page says "超过 1000 家" beyond it. A parent looks one institution up; counting every
+# one of 40,000 names with "培训" in them would cost each request 20 ms for a number nobody
+# pages through.
+COUNT_CAP = 1000
+# A query of several pieces walks the institutions of its rarest piece: each piece's are
+# counted up to this many to tell which
+PROBE = 500
+G = "institutions_namegram"
 # the columns a page may show (the API adds the district's name and the licence's expiry)
 PAGE_COLUMNS = {
     "id": f'{T}."id"', "name": f'{T}."name"', "category": f'{T}."category"',
@@ -74,6 +85,14 @@ PAGE_COLUMNS = {
     "licence_expires": f'{T}."licence_expires"',
     "district": f'(SELECT d."name" FROM portal_district d WHERE d."id" = {T}."district_id")',
 }  # fmt: skip
+
+
+def district_names() -> list[tuple[int, str]]:
+    """[(id, name)] of every district by code: the search form's choices (raw: the ORM's
+    compiling cost a public page more than the query)."""
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT "id", "name" FROM portal_district ORDER BY "code", "id"')
+        return cursor.fetchall()
 
 
 def _where(*, q, district, category, subject, list_colour, colour_sql):
@@ -104,30 +123,32 @@ def public_search_page(
     *, q="", district=None, category="", subject="", list_colour="", page=1, per_page=20,
     columns=("id", "name", "category", "mode", "subjects", "district_id"), clamp=True,
 ) -> SearchPage:  # fmt: skip
-    """A page of the public search (``public_search``'s rows, in its order) in one query:
-    the matches are read once, through the 2-gram GIN index when there is a name; the count
-    is a window over them (the sort reads every match anyway), the colour the stored one
-    while it holds (else computed in the same SQL), only ``columns`` fetched. A page past
+    """A page of the public search (``public_search``'s rows, in its order) in one query. A
+    name of two characters or more: through the name index (``_name_page``), the count
+    capped. Else the matches read once (a one-character name: a LIKE scan), the count a
+    window over them (the sort reads every match anyway). The colour: the stored one while
+    it holds, else computed (``_rows``); only ``columns`` fetched (with "id"). A page past
     the last: the last page (``clamp``, as Paginator.get_page; one more query) or no rows."""
     today = timezone.localdate()
     colour_sql = colour.stored_colour_sql(today)
-    where, params = _where(
-        q=q, district=district, category=category, subject=subject, list_colour=list_colour,
-        colour_sql=colour_sql,
-    )  # fmt: skip
     # a page number past any list (a hostile ?page=99999999999) is the last page / none,
     # never an OFFSET beyond bigint
     number = min(page, MAX_PAGE) if isinstance(page, int) and page >= 1 else 1
-    select = ", ".join(f"{PAGE_COLUMNS[c]} AS {c}" for c in columns)
+    filters = dict(
+        district=district, category=category, subject=subject, list_colour=list_colour,
+        colour_sql=colour_sql,
+    )  # fmt: skip
+    if search.grams(search.squeeze(q)):
+        return _name_page(q, filters, number, per_page, columns, clamp)
+    where, params = _where(q=q, **filters)
     sql = (
-        f"SELECT {select}, {colour_sql[0]} AS colour, count(*) OVER () AS total FROM {T}{where}"
+        f"SELECT {_select(columns)}, count(*) OVER () AS total FROM {T}{where}"
         f' ORDER BY {T}."name", {T}."id" LIMIT %s OFFSET %s'
     )  # fmt: skip
-    names = [*columns, "colour"]
 
     def fetch(n):
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*colour_sql[1], *params, per_page, (n - 1) * per_page])
+            cursor.execute(sql, [*params, per_page, (n - 1) * per_page])
             return cursor.fetchall()
 
     found = fetch(number)
@@ -138,8 +159,93 @@ def public_search_page(
         number = max(1, -(-total // per_page))
         found = fetch(number) if total else []
     count = found[0][-1] if found else 0
-    rows = [dict(zip(names, r[:-1], strict=True)) for r in found]
-    return SearchPage(rows=rows, count=count, number=number, per_page=per_page)
+    return SearchPage(rows=_rows(found, columns, today), count=count, number=number,
+                      per_page=per_page)  # fmt: skip
+
+
+def _select(columns) -> str:
+    """The page's columns, then the stored colour and the day it holds until (``_rows``)."""
+    return ", ".join(
+        [f"{PAGE_COLUMNS[c]} AS {c}" for c in columns]
+        + [f'{T}."list_colour"', f'{T}."colour_until"']
+    )
+
+
+def _rows(found, columns, today) -> list[dict]:
+    """The rows as dicts with their colour: the stored one while it holds, else computed
+    from the inputs (one more query, only when a row's stored colour ran out: between
+    midnight and the nightly refresh, or after a change the refresh has not seen)."""
+    rows, stale = [], []
+    for r in found:
+        row = dict(zip(columns, r, strict=False))
+        stored, until = r[len(columns)], r[len(columns) + 1]
+        if until is not None and until >= today and stored in colour.LABELS:
+            row["colour"] = stored
+        else:
+            stale.append(row)
+        rows.append(row)
+    if stale:
+        computed = colour.computed_colours([row["id"] for row in stale], today=today)
+        for row in stale:
+            row["colour"] = computed[row["id"]]
+    return rows
+
+
+def _name_page(q, filters, number, per_page, columns, clamp) -> SearchPage:
+    """``public_search_page`` for a name of two characters or more, in one query through
+    institutions_namegram's index (gram, name, institution): the matches of the query's
+    rarest piece (each piece's counted up to ``PROBE``) walked in the search's order, the
+    whole name matched on the index's copy of it (LIKE, as ``search.sql_condition``), the
+    institution's row read only for a filter or for the page's rows. The count stops at
+    ``COUNT_CAP`` (or at the page asked for): ``capped``."""
+    text = search.squeeze(q)
+    pieces = search.grams(text)
+    contains = search.contains_condition(text, column='n."name"')
+    where, params = _where(q="", **filters)
+    join = f' JOIN {T} ON {T}."id" = n."institution_id"' if where else ""
+    cap = max(COUNT_CAP, number * per_page) + 1
+    if len(pieces) == 1:
+        walk, walk_params = "%s", [pieces[0]]
+    else:
+        walk = (
+            f"(SELECT p FROM unnest(%s::text[]) p ORDER BY (SELECT count(*) FROM (SELECT 1 FROM"
+            f" {G} x WHERE x.gram = p LIMIT {PROBE}) c), p LIMIT 1)"
+        )
+        walk_params = [pieces]
+    # the matches numbered in the index's order (no sort: the window reads them in it)
+    matches = (
+        f'WITH m AS MATERIALIZED (SELECT n."institution_id" AS id, row_number() OVER'
+        f' (ORDER BY n."name", n."institution_id") AS rn FROM {G} n{join}'
+        f' WHERE n."gram" = {walk} AND {contains[0]}'
+        + (" AND " + where.removeprefix(" WHERE ") if where else "")
+        + ' ORDER BY n."name", n."institution_id" LIMIT %s)'
+    )  # fmt: skip
+    matches_params = [*walk_params, *contains[1], *params, cap]
+    sql = (
+        f"{matches} SELECT {_select(columns)}, (SELECT count(*) FROM m) AS total"
+        f" FROM m JOIN {T} ON {T}.\"id\" = m.id WHERE m.rn > %s AND m.rn <= %s ORDER BY m.rn"
+    )  # fmt: skip
+
+    def fetch(n):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*matches_params, (n - 1) * per_page, n * per_page])
+            return cursor.fetchall()
+
+    found = fetch(number)
+    if found:
+        total = found[0][-1]
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{matches} SELECT count(*) FROM m", matches_params)
+            total = cursor.fetchone()[0]
+        if number > 1 and clamp and total:
+            number = -(-total // per_page)  # the last page (the count is exact below it)
+            found = fetch(number)
+    rows = _rows(found, columns, timezone.localdate())
+    capped = total >= cap
+    return SearchPage(
+        rows=rows, count=min(total, cap - 1), number=number, per_page=per_page, capped=capped
+    )
 
 
 def detail(pk: int, *, today: dt.date | None = None):
