@@ -269,7 +269,7 @@ def _vacuum():
     with connection.cursor() as cur:
         for table in ["institutions_institution", "institutions_course", "institutions_courseslot",
                       "institutions_supervisedaccount", "institutions_annualreview",
-                      "portal_district"]:  # fmt: skip
+                      "portal_district", "institutions_namegram"]:  # fmt: skip
             cur.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -294,6 +294,8 @@ def _fill(n_institutions: int, n_courses: int, *, prefix: str = "WL") -> float |
             if refreshed:
                 print(f"  stored colours refreshed: {refreshed} ({time.perf_counter() - t0:.1f} s)")
                 _vacuum()
+            else:  # the name index's visibility map (a migration may have just filled it)
+                cur.execute("VACUUM ANALYZE institutions_namegram")
             return None
     print(f"  generated {n_institutions} names and codes ({time.perf_counter() - t0:.1f} s)")
     with transaction.atomic(), connection.cursor() as cur:

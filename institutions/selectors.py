@@ -2,6 +2,7 @@
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
@@ -15,6 +16,8 @@ from institutions.models import (
     ListChange,
     SupervisedAccount,
 )
+from portal import prepared
+from portal.models import District
 
 PUBLIC_FIELDS = [
     "id", "name", "category", "subjects", "mode", "district__name", "licence_expires",
@@ -147,9 +150,7 @@ def public_search_page(
     )  # fmt: skip
 
     def fetch(n):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, per_page, (n - 1) * per_page])
-            return cursor.fetchall()
+        return prepared.fetch(sql, [*params, per_page, (n - 1) * per_page])
 
     found = fetch(number)
     if not found and number > 1 and clamp:
@@ -227,9 +228,7 @@ def _name_page(q, filters, number, per_page, columns, clamp) -> SearchPage:
     )  # fmt: skip
 
     def fetch(n):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*matches_params, (n - 1) * per_page, n * per_page])
-            return cursor.fetchall()
+        return prepared.fetch(sql, [*matches_params, (n - 1) * per_page, n * per_page])
 
     found = fetch(number)
     if found:
@@ -248,53 +247,152 @@ def _name_page(q, filters, number, per_page, columns, clamp) -> SearchPage:
     )
 
 
-def detail(pk: int, *, today: dt.date | None = None):
-    """An institution for its public page in one query: its district and supervised account
-    joined, its last recorded list change and earliest overdue 责令整改 as subqueries (for
-    ``list_changed_at``), the stored colour among its columns (colour.stored_verdict)."""
-    today = today or timezone.localdate()
-    return (
-        Institution.objects.select_related("district", "supervised_account")
-        .defer("name_grams")
-        .annotate(
-            last_list_change=Subquery(
-                ListChange.objects.filter(institution=OuterRef("pk"))
-                .order_by("-changed_at").values("changed_at")[:1]
-            ),
-            first_overdue=Subquery(
-                colour.overdue_rectifications(today=today).filter(institution=OuterRef("pk"))
-                .order_by("deadline").values("deadline")[:1]
-            ),
-        )
-        .get(pk=pk)
-    )  # fmt: skip
+# an institution's courses on sale (active and approved, 已备案) by name, each with its weekly
+# slots, as one JSON array; {institution} is the SQL of the institution's id
+_COURSES_JSON = """(
+    SELECT json_agg(json_build_array(c.id, c.name, c.subject, c.lesson_minutes, c.class_size,
+                                     c.price_per_lesson::text, c.term_start, c.term_end,
+                                     (SELECT json_agg(json_build_array(s.weekday, s.start, s."end")
+                                                      ORDER BY s.weekday, s.start, s.id)
+                                      FROM institutions_courseslot s WHERE s.course_id = c.id))
+                    ORDER BY c.name, c.id)
+    FROM institutions_course c
+    WHERE c.institution_id = {institution} AND c.active AND c.filing = %s)"""
+_COURSE_FIELDS = (
+    "id", "name", "subject", "lesson_minutes", "class_size", "price_per_lesson", "term_start",
+    "term_end", "slots",
+)  # fmt: skip
 
 
-def courses_on_sale(institution_id: int) -> list[dict]:
-    """The public page's courses: what may be sold (active and approved, 已备案), by name,
-    each with its weekly slots as text (CourseSlot's own), in one query."""
-    sql = """
-        SELECT c.id, c.name, c.subject, c.lesson_minutes, c.class_size, c.price_per_lesson,
-               c.term_start, c.term_end,
-               (SELECT json_agg(json_build_array(s.weekday, s.start, s."end")
-                                ORDER BY s.weekday, s.start, s.id)
-                FROM institutions_courseslot s WHERE s.course_id = c.id) AS slots
-        FROM institutions_course c
-        WHERE c.institution_id = %s AND c.active AND c.filing = %s
-        ORDER BY c.name, c.id
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [institution_id, Course.Filing.APPROVED.value])
-        names = [col[0] for col in cursor.description]
-        rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+def _courses(found) -> list[dict]:
+    """``_COURSES_JSON`` as the public page shows it: dicts, the subject's label, the slots
+    as text (CourseSlot's own)."""
     subjects = dict(Course._meta.get_field("subject").flatchoices)
-    for row in rows:
+    rows = []
+    for values in found or []:
+        row = dict(zip(_COURSE_FIELDS, values, strict=True))
+        row["price_per_lesson"] = Decimal(row["price_per_lesson"])
+        row["term_start"] = dt.date.fromisoformat(row["term_start"])
+        row["term_end"] = dt.date.fromisoformat(row["term_end"])
         row["subject_label"] = subjects.get(row["subject"], row["subject"])
         row["slots"] = [
             str(CourseSlot(weekday=w, start=dt.time.fromisoformat(a), end=dt.time.fromisoformat(b)))
             for w, a, b in row["slots"] or []
         ]
+        rows.append(row)
     return rows
+
+
+def courses_on_sale(institution_id: int) -> list[dict]:
+    """The public page's courses: what may be sold (active and approved, 已备案), by name,
+    each with its weekly slots as text (CourseSlot's own), in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + _COURSES_JSON.format(institution="%s"),
+            [institution_id, Course.Filing.APPROVED.value],
+        )
+        return _courses(cursor.fetchone()[0])
+
+
+@dataclass
+class PublicDetail:
+    """An institution's public page: the institution (its district's name, its last list
+    change and earliest overdue 责令整改 for ``list_changed_at``), its supervised account if
+    active, its courses on sale (``courses_on_sale``) and its 处理记录 (as
+    enforcement_selectors.institution_record: sanctions, 通报 entries with their notice)."""
+
+    institution: Institution
+    account: SupervisedAccount | None
+    courses: list
+    record: dict
+
+
+_INSTITUTION_COLUMNS = [f for f in Institution._meta.concrete_fields if f.name != "name_grams"]
+
+
+def public_detail(pk: int, *, today: dt.date | None = None) -> PublicDetail:
+    """``PublicDetail`` in one raw query (the ORM's compiling of four queries cost the page
+    more than running them); Institution.DoesNotExist when there is no such institution."""
+    from institutions.enforcement_models import EnforcementNotice, NoticeEntry, Sanction
+
+    today = today or timezone.localdate()
+    columns = ", ".join(f'i."{f.column}"' for f in _INSTITUTION_COLUMNS)
+    sql = f"""
+        SELECT {columns}, d."name", a."id", a."kind", a."bank", a."active",
+               (SELECT max(l.changed_at) FROM institutions_listchange l
+                WHERE l.institution_id = i.id),
+               (SELECT min(s.deadline) FROM institutions_sanction s
+                WHERE s.institution_id = i.id AND s.kind = %s AND s.closed_on IS NULL
+                  AND s.deadline < %s),
+               {_COURSES_JSON.format(institution="i.id")},
+               (SELECT json_agg(json_build_array(s.id, s.kind, s.decided_on, s.reason,
+                                                 s.deadline, s.closed_on)
+                                ORDER BY s.decided_on DESC, s.id DESC)
+                FROM institutions_sanction s WHERE s.institution_id = i.id),
+               (SELECT json_agg(json_build_array(e.id, e.violation, e.outcome, n.id, n.title,
+                                                 n.date)
+                                ORDER BY n.date DESC, e.id DESC)
+                FROM institutions_noticeentry e
+                JOIN institutions_enforcementnotice n ON n.id = e.notice_id
+                WHERE e.institution_id = i.id)
+        FROM institutions_institution i
+        JOIN portal_district d ON d.id = i.district_id
+        LEFT JOIN institutions_supervisedaccount a ON a.institution_id = i.id
+        WHERE i.id = %s
+    """
+    found = prepared.fetch(sql, [
+        Sanction.Kind.RECTIFY.value, today, Course.Filing.APPROVED.value, int(pk),
+    ], one=True)  # fmt: skip
+    if found is None:
+        raise Institution.DoesNotExist
+    n = len(_INSTITUTION_COLUMNS)
+    values = [
+        f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
+        for f, v in zip(_INSTITUTION_COLUMNS, found[:n], strict=True)
+    ]  # the fields' own conversions (list_reasons: jsonb comes as text)
+    institution = Institution.from_db(
+        connection.alias, [f.attname for f in _INSTITUTION_COLUMNS], values
+    )
+    (district_name, account_id, kind, bank, active, last_change, first_overdue, courses,
+     sanctions, entries) = found[n:]  # fmt: skip
+    institution.district = District(pk=institution.district_id, name=district_name)
+    institution.last_list_change, institution.first_overdue = last_change, first_overdue
+    account = None
+    if account_id is not None:
+        account = SupervisedAccount(
+            pk=account_id, institution=institution, kind=kind, bank=bank, active=active
+        )
+    day = dt.date.fromisoformat
+    record = {
+        "sanctions": [
+            Sanction(
+                pk=sid,
+                institution_id=institution.pk,
+                kind=k,
+                decided_on=day(decided),
+                reason=reason,
+                deadline=deadline and day(deadline),
+                closed_on=closed and day(closed),
+            )  # fmt: skip
+            for sid, k, decided, reason, deadline, closed in sanctions or []
+        ],
+        "notice_entries": [
+            NoticeEntry(
+                pk=eid,
+                institution_id=institution.pk,
+                violation=violation,
+                outcome=outcome,
+                notice=EnforcementNotice(pk=nid, title=title, date=day(date)),
+            )  # fmt: skip
+            for eid, violation, outcome, nid, title, date in entries or []
+        ],
+    }
+    return PublicDetail(
+        institution=institution,
+        account=account if account and account.active else None,
+        courses=_courses(courses),
+        record=record,
+    )
 
 
 _UNSET = object()

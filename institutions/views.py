@@ -8,7 +8,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from institutions import colour, enforcement_selectors, selectors
+from institutions import colour, selectors
 from institutions.forms import SearchForm
 from institutions.models import SUBJECT_LABELS, Institution
 from portal import params
@@ -78,19 +78,18 @@ def search(request):
 def detail(request, pk):
     today = timezone.localdate()
     try:
-        institution = selectors.detail(pk, today=today)
+        page = selectors.public_detail(pk, today=today)
     except Institution.DoesNotExist:
         raise Http404 from None
+    institution = page.institution
     # the stored verdict while it holds (no query), else computed from the data
     verdict = colour.stored_verdict(institution, today=today)
-    account = getattr(institution, "supervised_account", None)
     return render(request, "institutions/detail.html", {
-        "institution": institution, "verdict": verdict,
-        "account": account if account and account.active else None,
+        "institution": institution, "verdict": verdict, "account": page.account,
         "changed_at": selectors.list_changed_at(institution, today=today),
-        "courses": selectors.courses_on_sale(institution.pk), "today": today,
+        "courses": page.courses, "today": today,
         # 处理记录: sanctions and 通报 (no inspector, attendee or complainant)
-        "record": enforcement_selectors.institution_record(institution.pk),
+        "record": page.record,
     })  # fmt: skip
 
 

@@ -386,9 +386,9 @@ def test_the_public_pages_run_a_fixed_number_of_queries(
         body = client.get(reverse("api-institutions"), {"q": "查询机构"}).json()
     assert body["count"] == 30 and len(body["results"]) == 30
     fresh = Institution.objects.get(name="查询机构01")
-    # the institution (district, account, last change, overdue 整改 joined), its courses
-    # with their slots, its sanctions, its 通报 entries; the colour is the stored one
-    with django_assert_num_queries(4):
+    # one query: the institution (district, account, last change, overdue 整改 joined), its
+    # courses with their slots, its sanctions, its 通报 entries; the colour is the stored one
+    with django_assert_num_queries(1):
         html = client.get(reverse("institutions:detail", args=[fresh.pk])).content.decode()
     assert "白名单" in html and "证照有效、年检合格、预收费已纳入监管" in html
 
