@@ -14,15 +14,14 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, BooleanField, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Q
 from django.utils import timezone
 
 from afterschool import fees
 from afterschool.lessons import BLOCK_KINDS, is_manager, local_now, term_plan_problem
 from afterschool.models import Enrolment, LeaveRequest, Lesson, Offering
-from portal.audit import audit_record
-from portal.locks import locked
+from portal.audit import audit_record, create_audited
+from portal.locks import lock_timeout, locked
 from portal.models import Child
 from portal.permissions import is_school_manager, require
 
@@ -225,15 +224,184 @@ def _places_sql():
 _PLACES = _places_sql()
 
 
+def _versions_sql():
+    """Fingerprints of what the enrolment reads of the course before its lock and uses
+    under it when it is still the same (issue 20: the course is then not read a second
+    time, with the five rows joined to it, while every other parent waits for the lock).
+    A fingerprint is the md5 of the whole row as text: any column whose value changes
+    changes it. Returns (own, related_joined, related_by_id):
+
+    - ``own``: the course's row, aliased "o" (the enrolment's statement of the course and
+      the locking statement);
+    - ``related_joined``: the rows read with the course (plan, term, school, site, fee
+      rule; "-" for a site or rule the course has not), on the joined rows of the
+      enrolment's statement of the course (``_offering_rows``: aliases p, t, s, c, f);
+    - ``related_by_id``: the same from their ids (parameters: plan, term, school, site,
+      school), for the statement of reads under the lock.
+    """
+    from afterschool.models import CareSite, FeeRule, SchoolPlan
+    from portal.models import School, SchoolPeriod
+
+    related = [(SchoolPlan, "id"), (SchoolPeriod, "id"), (School, "id"), (CareSite, "id"),
+               (FeeRule, FeeRule._meta.get_field("school").column)]  # fmt: skip
+
+    def fingerprint(parts):
+        return "concat_ws('|', " + ", ".join(f"coalesce({p}, '-')" for p in parts) + ")"
+
+    own = "md5(o::text)"
+    joined = fingerprint(f"md5({alias}::text)" for alias in "ptscf")
+    by_id = fingerprint(
+        f'(SELECT md5(r::text) FROM "{m._meta.db_table}" r WHERE r."{c}" = %s)'
+        for m, c in related
+    )  # fmt: skip
+    return own, joined, by_id
+
+
+_OWN_VERSION, _RELATED_JOINED, _RELATED_BY_ID = _versions_sql()
+
+
+def _related_ids(offering: Offering) -> list:
+    """The parameters of ``_RELATED_BY_ID`` for this course."""
+    o = offering
+    return [o.plan_id, o.plan.term_id, o.school_id, o.site_id, o.school_id]
+
+
+class _Rows:
+    """A fixed statement that reads one row of a model with rows joined to it, and makes
+    the model instances as ``select_related`` would (from_db, each field's converters from
+    the database, the relations cached), without building and compiling a queryset on
+    every call (issue 20: a third of an enrolment's Python was the ORM compiling the same
+    few queries). ``tables``: [(alias, model, join)], the first the row's own ("FROM"),
+    then a join each ("JOIN ... ON ..."/"LEFT JOIN ..."; a left join's missing row is
+    None); ``links``: [(alias, field name, alias)], the relation of the first alias's
+    instance to cache as the second's (a reverse one-to-one by its related name);
+    ``extra``: [(name, sql)] more columns, set as attributes of the first instance;
+    ``where``: the condition (the parameters given to ``get``: the extra columns', then
+    the condition's). A table without a model is joined only (a many-to-many's)."""
+
+    def __init__(self, tables, links, where, extra=()):
+        self.tables, self.links, self.extra = tables, links, list(extra)
+        self.where = where
+        self._sql = None
+
+    def _prepare(self):
+        select, self._shapes = [], []
+        for alias, model, _join in self.tables:
+            if model is None:  # a join only (a many-to-many's table)
+                continue
+            fields = model._meta.concrete_fields
+            select += [f'{alias}."{f.column}"' for f in fields]
+            converters = []
+            for f in fields:
+                col = f.get_col(alias)
+                convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                converters.append([(convert, col) for convert in convs])
+            self._shapes.append(
+                (alias, model, [f.attname for f in fields], converters, model._meta.pk.attname)
+            )
+        select += [sql for _name, sql in self.extra]
+        joins = " ".join(join for _alias, _model, join in self.tables)
+        self._sql = f"SELECT {', '.join(select)} FROM {joins} WHERE {self.where}"
+
+    def get(self, params):
+        """The first instance with the others cached on it; None when no row matches."""
+        if self._sql is None:
+            self._prepare()
+        with connection.cursor() as cursor:
+            cursor.execute(self._sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        made, at = {}, 0
+        for alias, model, names, converters, pk in self._shapes:
+            values = list(row[at : at + len(names)])
+            at += len(names)
+            for i, convs in enumerate(converters):
+                for convert, col in convs:
+                    values[i] = convert(values[i], col, connection)
+            obj = model.from_db(connection.alias, names, values)
+            made[alias] = obj if getattr(obj, pk) is not None else None
+        for alias, name, other in self.links:  # a field, or a reverse one-to-one's rel
+            made[alias]._meta.get_field(name).set_cached_value(made[alias], made[other])
+        first = made[self.tables[0][0]]
+        for (name, _sql), value in zip(self.extra, row[at:], strict=True):
+            setattr(first, name, value)
+        return first
+
+
+def _offering_rows() -> _Rows:
+    from afterschool.models import CareSite, FeeRule, SchoolPlan
+    from portal.models import School, SchoolPeriod
+
+    def t(model):
+        return f'"{model._meta.db_table}"'
+
+    return _Rows(
+        tables=[
+            ("o", Offering, f"{t(Offering)} o"),
+            ("p", SchoolPlan, f'JOIN {t(SchoolPlan)} p ON p."id" = o."plan_id"'),
+            ("t", SchoolPeriod, f'JOIN {t(SchoolPeriod)} t ON t."id" = p."term_id"'),
+            ("s", School, f'JOIN {t(School)} s ON s."id" = o."school_id"'),
+            ("c", CareSite, f'LEFT JOIN {t(CareSite)} c ON c."id" = o."site_id"'),
+            ("f", FeeRule, f'LEFT JOIN {t(FeeRule)} f ON f."school_id" = s."id"'),
+        ],
+        links=[
+            ("o", "plan", "p"),
+            ("p", "term", "t"),
+            ("o", "school", "s"),
+            ("o", "site", "c"),
+            ("s", "fee_rule", "f"),
+        ],
+        where='o."id" = %s',
+        extra=[("own_version", _OWN_VERSION), ("related_version", _RELATED_JOINED)],
+    )
+
+
+_OFFERING_ROWS = _offering_rows()
+
+
+def _offering_for_enrolment(offering_id: int) -> Offering:
+    """The course with what the enrolment reads of it: its plan and term, school, site (a
+    site's gate and a holiday week's wording) and the school's fee rule (the bill's reads
+    are built before the lock), and the fingerprints ``own_version`` and
+    ``related_version`` (``_versions_sql``), in one fixed statement (``_Rows``)."""
+    offering = _OFFERING_ROWS.get([offering_id])
+    if offering is None:
+        raise Offering.DoesNotExist("Offering matching query does not exist.")
+    return offering
+
+
+def _lock_offering(offering_id: int, *, lock: bool = True) -> str:
+    """The course's row lock (lock order: the offering first), in one statement that
+    answers the fingerprint of the row as it is once the lock is held (a row updated while
+    we waited is read again by PostgreSQL, in its new version). ``lock=False``: the same
+    read without the lock (the control test of the race)."""
+    sql = f'SELECT {_OWN_VERSION} FROM "{Offering._meta.db_table}" o WHERE o."id" = %s'
+    if lock:
+        lock_timeout()  # as locked() does for every row lock
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [offering_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Offering.DoesNotExist
+    return row[0]
+
+
 def _prepare_reads(offering, child, today: dt.date, rule):
     """The one statement of ``_locked_reads``, built before the course's lock (so that its
     Python is not spent holding it): (sql, params, names, key), ``key`` being what the
-    bill's part depends on (``fees.place_bill_key``), checked again under the lock."""
+    bill's part depends on (``fees.place_bill_key``), checked again under the lock. For
+    a course read by ``_offering_for_enrolment``, the column "related" is the fingerprint
+    of the rows read with it (``_versions_sql``), as they are under the lock."""
     bill, bill_params, key = fees.place_bill_reads(offering, child.pk, today, rule=rule)
     columns = [*_PLACES, *bill]
     S = Enrolment.Status
     params = [offering.pk, S.ENROLLED.value, offering.pk, S.WAITING.value, offering.pk, child.pk,
               S.WITHDRAWN.value, *bill_params]  # fmt: skip
+    if hasattr(offering, "related_version"):  # read by _offering_for_enrolment
+        columns.append(("related", _RELATED_BY_ID))
+        params.extend(_related_ids(offering))
     sql = "SELECT " + ", ".join(column for _name, column in columns)
     return sql, params, [name for name, _column in columns], key
 
@@ -272,11 +440,11 @@ def _take(offering, child, user, *, waiting_allowed=True, read=None, today=None)
     status = Enrolment.Status.ENROLLED if taken < offering.capacity else Enrolment.Status.WAITING
     if status == Enrolment.Status.WAITING and not waiting_allowed:
         raise ValidationError(f"“{offering.name}”名额已满。")
-    enrolment = Enrolment.objects.create(offering=offering, child=child, status=status, by=user)
-    audit_record(
+    # the row and its audit row in one statement (portal.audit.create_audited)
+    enrolment = create_audited(
+        Enrolment(offering=offering, child=child, status=status, by=user),
         actor=user,
         action=f"afterschool.enrolment.{status}",
-        obj=enrolment,
         new={"offering": offering.pk, "child": child.pk},
     )
     enrolment.bill = enrolment.position = None
@@ -308,51 +476,67 @@ def take_locked(offering, child, user, *, full: bool = False) -> Enrolment:
     return _take(offering, child, user)
 
 
+def _child_rows() -> _Rows:
+    from portal.models import School, SchoolClass
+
+    table, through = Enrolment._meta.db_table, Child.parents.through._meta.db_table
+    child, klass, school = (m._meta.db_table for m in (Child, SchoolClass, School))
+    return _Rows(
+        tables=[
+            ("c", Child, f'"{child}" c'),
+            ("k", SchoolClass, f'JOIN "{klass}" k ON k."id" = c."school_class_id"'),
+            ("s", School, f'JOIN "{school}" s ON s."id" = c."school_id"'),
+            ("", None, f'JOIN "{through}" cp ON cp."child_id" = c."id"'),
+        ],
+        links=[("c", "school_class", "k"), ("c", "school", "s")],
+        where='cp."parent_id" = %s AND c."id" = %s',
+        extra=[
+            ("live_id", f"(SELECT e.id FROM {table} e WHERE e.child_id = c.id"
+                        " AND e.offering_id = %s AND e.status <> %s LIMIT 1)"),
+            ("holds_places", f"EXISTS (SELECT 1 FROM {table} e WHERE e.child_id = c.id"
+                             " AND e.status = %s AND e.offering_id <> %s)"),
+        ],
+    )  # fmt: skip
+
+
+_CHILD_ROWS = _child_rows()
+
+
 def _child_for(user, child_id, offering_id) -> Child:
     """``_parent_child`` in one query with what the enrolment reads of the child before the
     lock: ``live_id`` (a live enrolment in this course) and ``holds_places`` (a place in
-    another course, whose lessons may clash). The two are fixed SQL (RawSQL on the child's
-    row): the ORM would build and compile two subqueries on every request."""
+    another course, whose lessons may clash). One fixed statement (``_Rows``): the ORM
+    would build and compile it on every request."""
     parent = getattr(user, "parent", None)
     if parent is None:
         raise PermissionDenied
-    table, child_table = Enrolment._meta.db_table, Child._meta.db_table
     S = Enrolment.Status
-    child = (
-        parent.children.select_related("school_class", "school")
-        .filter(pk=child_id)
-        .annotate(
-            live_id=RawSQL(
-                f"SELECT e.id FROM {table} e WHERE e.child_id = {child_table}.id"
-                " AND e.offering_id = %s AND e.status <> %s LIMIT 1",
-                (offering_id, S.WITHDRAWN.value),
-                output_field=BigIntegerField(),
-            ),
-            holds_places=RawSQL(
-                f"EXISTS (SELECT 1 FROM {table} e WHERE e.child_id = {child_table}.id"
-                " AND e.status = %s AND e.offering_id <> %s)",
-                (S.ENROLLED.value, offering_id),
-                output_field=BooleanField(),
-            ),
-        )
-        .order_by()  # one row (the default ordering would join the class, school, district)
-        .first()
+    child = _CHILD_ROWS.get(
+        [offering_id, S.WITHDRAWN.value, S.ENROLLED.value, offering_id, parent.pk, child_id]
     )
     if child is None:
         raise PermissionDenied
     return child
 
 
+def _lessons_sql():
+    table = Lesson._meta.db_table
+    return (f'SELECT "date", "start", "end", "status" FROM "{table}" WHERE "offering_id" = %s'
+            ' AND NOT ("status" = %s) ORDER BY "date", "start"')  # fmt: skip
+
+
+_LESSONS = _lessons_sql()
+
+
 def _lessons_of(offering_id: int, today: dt.date):
     """One read of the course's lessons (not cancelled): when the first starts, and those
-    still to come [(date, start, end)], as ``first_starts`` and ``course_lessons`` give."""
+    still to come [(date, start, end)], as ``first_starts`` and ``course_lessons`` give.
+    Fixed SQL (the ORM would compile it on every enrolment)."""
     first, coming = None, []
-    for day, start, end, status in (
-        Lesson.objects.filter(offering_id=offering_id)
-        .exclude(status=Lesson.Status.CANCELLED)
-        .order_by("date", "start")
-        .values_list("date", "start", "end", "status")
-    ):
+    with connection.cursor() as cursor:
+        cursor.execute(_LESSONS, [offering_id, Lesson.Status.CANCELLED.value])
+        rows = cursor.fetchall()
+    for day, start, end, status in rows:
         if first is None:
             first = timezone.make_aware(dt.datetime.combine(day, start))
         if status == Lesson.Status.SCHEDULED and day >= today:
@@ -367,22 +551,22 @@ def enrol(*, user, child_id: int, offering_id: int, lock: bool = True, now=None)
     enrolment comes back with ``bill`` and ``position`` (``_take``).
 
     Queries (tests/afterschool/test_enrolment_queries.py pins them): before the lock the
-    child with their live enrolment, the course, its lessons (and the child's other
-    lessons only when they hold another place); under the lock one statement of reads
-    (``_locked_reads``), then the writes."""
+    child with their live enrolment, the course (with the fingerprints of its row and of
+    the rows read with it), its lessons (and the child's other lessons only when they hold
+    another place); the lock, in a statement that answers only the course row's
+    fingerprint; under the lock one statement of reads (``_locked_reads``, the other
+    fingerprint with them), then the writes. When a fingerprint differs (the course, its
+    plan, term, site, school or fee rule changed since they were read), the course is read
+    again under the lock and the reads with it."""
     child = _child_for(user, child_id, offering_id)
     if child.live_id is not None:
         raise AlreadyEnrolled(_live(offering_id, child))
     # The checks that read other rows (grade, school, signup, the timetable clash) run
     # before the course's lock, so that a burst of parents holds it only for the count and
     # the writes (bench/afterschool_burst.py). The lock of this course would not keep a
-    # clash with another course out anyway; what can change under us is the course's own
-    # row, read again under the lock.
-    # the site and school: read by a site's gate and a holiday week's wording; the school's
-    # fee rule: the bill's reads are built before the lock (``_prepare_reads``)
-    offering = Offering.objects.select_related("plan__term", "site", "school__fee_rule").get(
-        pk=offering_id
-    )
+    # clash with another course out anyway; what can change under us is the course's row
+    # and the rows read with it, checked under the lock by their fingerprints.
+    offering = _offering_for_enrolment(offering_id)
     if offering.kind == Offering.Kind.LUNCH:
         # a month of lunch care needs its days and rest arrangement (afterschool.lunch)
         raise ValidationError("午托请在午托页面报名，选择午休方式和天数。")
@@ -400,13 +584,17 @@ def enrol(*, user, child_id: int, offering_id: int, lock: bool = True, now=None)
         raise ValidationError(problem)
     prepared = _prepare_reads(offering, child, timezone.localdate(), fees.rule_of(offering))
     with transaction.atomic():
-        # the school's fee rule comes with the locked row (the bill of a place needs it)
-        offerings = Offering.objects.select_related("plan__term", "site", "school__fee_rule")
-        if lock:
-            offerings = locked(offerings, of=("self",))
-        offering = offerings.get(pk=offering_id)
         today = timezone.localdate()
-        read = _locked_reads(offering, child, today, fees.rule_of(offering), prepared)
+        # The course as read before the lock is used under it when it is still the same:
+        # its own row (the lock's statement answers its fingerprint) and the rows read with
+        # it (the one statement of reads answers theirs, after the lock is held). Else it is
+        # read again, under the lock, as it is now.
+        read = None
+        if _lock_offering(offering_id, lock=lock) == offering.own_version:
+            read = _locked_reads(offering, child, today, fees.rule_of(offering), prepared)
+        if read is None or read["related"] != offering.related_version:
+            offering = _offering_for_enrolment(offering_id)
+            read = _locked_reads(offering, child, today, fees.rule_of(offering), prepared)
         if read["live"] is not None:  # a second tap that waited for the first
             raise AlreadyEnrolled(_live(offering_id, child))
         if offering.status != Offering.Status.PUBLISHED:

@@ -34,7 +34,7 @@ from afterschool.models import (
     Waiver,
 )
 from portal import ledger
-from portal.audit import audit_record
+from portal.audit import audit_record, create_audited
 from portal.locks import lock_timeout, locked
 from portal.models import Child, School, SchoolPeriod, SchoolStaff
 from portal.permissions import is_school_manager, require
@@ -189,11 +189,14 @@ def _bill_create(
     until=None,
     *,
     read=None,
+    audit_actor=None,
 ):
     """Issue the bill of one enrolment for one period (the caller holds the offering lock
     or the enrolment's row); nothing for a free course or a period without lessons.
     ``read``: the lessons and the waiver's percent the caller read under that lock
-    (``place_bill_reads``), instead of two queries here."""
+    (``place_bill_reads``), instead of two queries here. ``audit_actor``: the bill is
+    written with its audit row "afterschool.bill.issued" in one statement
+    (``create_audited``), by this actor."""
     span = _bill_span(offering, period, lessons_from, until)
     if span is None:
         return None
@@ -216,7 +219,7 @@ def _bill_create(
         if Enrolment.child.is_cached(enrolment)
         else {"child_id": enrolment.child_id}
     )
-    return Bill.objects.create(
+    bill = Bill(
         enrolment=enrolment,
         school_id=offering.school_id,
         **child,
@@ -232,6 +235,15 @@ def _bill_create(
         amount=amount,
         due_on=max(today, start) + dt.timedelta(days=rule.due_days),
         status=Bill.Status.OPEN if amount > 0 else Bill.Status.WAIVED,
+    )
+    if audit_actor is None:
+        bill.save(force_insert=True)
+        return bill
+    return create_audited(
+        bill,
+        actor=audit_actor,
+        action="afterschool.bill.issued",
+        new={"amount": bill.amount, "lessons": bill.lessons},
     )
 
 
@@ -267,17 +279,38 @@ def place_bill_reads(offering: Offering, child_id: int, today: dt.date, *, rule=
     span = key[0]
     if span is None:
         return [], [], key
+    term = offering.plan.term
+    if not term.is_vacation:
+        # a term's bill (the enrolment burst's): fixed SQL, only its parameters change
+        # (``_billed`` and ``_waivers`` of a term, without the ORM's compiling on every
+        # request; tests/afterschool/test_enrol_fast_path.py holds them to the querysets)
+        return _TERM_BILL_READS, [offering.pk, *span, Lesson.Status.CANCELLED.value,
+                                  child_id, term.pk], key  # fmt: skip
     lessons, lessons_params = (
         _billed(offering.pk, *span).order_by().values("pk").query.sql_with_params()
     )
-    waiver, waiver_params = (
-        _waivers(child_id, offering.plan.term).values("percent")[:1].query.sql_with_params()
-    )
+    waiver, waiver_params = _waivers(child_id, term).values("percent")[:1].query.sql_with_params()
     columns = [
         ("bill_lessons", f"(SELECT count(*) FROM ({lessons}) _rows)"),
         ("bill_waiver", f"({waiver})"),
     ]
     return columns, [*lessons_params, *waiver_params], key
+
+
+def _term_bill_reads():
+    """``place_bill_reads``' columns for a bill of a term (not a vacation): the lessons of
+    ``_billed`` (offering, first and last day, the cancelled status) and the percent of
+    the term's own waiver (child, term; one at most: as_one_waiver_a_term)."""
+    lesson, waiver = Lesson._meta.db_table, Waiver._meta.db_table
+    return [
+        ("bill_lessons", f'(SELECT count(*) FROM "{lesson}" WHERE "offering_id" = %s'
+                         ' AND "date" BETWEEN %s AND %s AND NOT ("status" = %s))'),
+        ("bill_waiver", f'(SELECT "percent" FROM "{waiver}" WHERE "child_id" = %s'
+                        ' AND "term_id" = %s LIMIT 1)'),
+    ]  # fmt: skip
+
+
+_TERM_BILL_READS = _term_bill_reads()
 
 
 def bill_on_enrolment(
@@ -301,15 +334,9 @@ def bill_on_enrolment(
         .exists()
     ):
         return None
-    bill = _bill_create(enrolment, offering, rule, period, today, today, read=read)
-    if bill is not None:
-        audit_record(
-            actor=actor,
-            action="afterschool.bill.issued",
-            obj=bill,
-            new={"amount": bill.amount, "lessons": bill.lessons},
-        )
-    return bill
+    # the bill and its audit row "afterschool.bill.issued" in one statement
+    return _bill_create(enrolment, offering, rule, period, today, today, read=read,
+                        audit_actor=actor)  # fmt: skip
 
 
 def bills_issue(*, actor, period_start: dt.date, today=None) -> int:

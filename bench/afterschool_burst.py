@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/afterschool_burst.py [--parents 2000] [--capacity 300] [--fee 5]
                                                 [--workers 2] [--concurrency 64] [--rounds 3]
-                                                [--reduced]
+                                                [--reduced] [--profile N]
 
 ``--reduced`` (what `make bench` runs): 1,000 parents, 150 places, one round, on a data set
 of its own (district ASBURSTR, users asburstr_p...), so the full one is kept. The table row
@@ -36,6 +36,13 @@ the order of the ids (assigned under the course's row lock, so the commit order)
 position each parent was told equal to the position in the database, and no parent placed
 after one whose request started only after theirs was answered. Any failed check makes the
 exit status 1. With --rounds > 1 it prints min/median/max of the figures.
+
+``--profile N``: no server, no burst. In this process, N parents (of the same data set, with
+the same sessions) enrol through django.test.Client (the whole middleware stack, CSRF
+checked) under cProfile, which prints the functions by cumulative and by own time; then one
+more parent's request is run with its SQL captured: each statement with its time, and the
+request's wall time against the sum of its statements. For finding where an enrolment's
+milliseconds go (issue 20); the figures of a run are only comparable on the same machine.
 """
 
 import argparse
@@ -295,9 +302,9 @@ def _sessions(family):
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.utils.crypto import get_random_string
 
-    backend = "django.contrib.auth.backends.ModelBackend"
-    if backend not in settings.AUTHENTICATION_BACKENDS:
-        backend = settings.AUTHENTICATION_BACKENDS[-1]
+    # the backend a password login records: the first that checks passwords (axes' only
+    # refuses a locked-out login)
+    backend = next(b for b in settings.AUTHENTICATION_BACKENDS if not b.startswith("axes."))
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     out = []
     for user, _child in family:
@@ -615,6 +622,84 @@ def _verify(offering, family, order, results, capacity, fee):
     return checks
 
 
+# --- profiling in-process -----------------------------------------------------------------
+
+
+def _profile(offering, family, cookies, n, out=None):
+    """``--profile N``: N enrolments under cProfile, then one with its queries and times."""
+    import cProfile
+    import pstats
+
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    if n + 2 > len(family):
+        raise SystemExit("--profile N needs N + 2 <= --parents")
+    _reset(offering)
+    connection.close()
+
+    # one client, as one gunicorn worker: the middleware is loaded once (a new Client per
+    # request would load it again, WhiteNoise's scan of the static files included)
+    c = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
+
+    def post(i):
+        session_key, csrf = cookies[i]
+        c.cookies.clear()
+        c.cookies[settings.SESSION_COOKIE_NAME] = session_key
+        c.cookies[settings.CSRF_COOKIE_NAME] = csrf
+        data = {"csrfmiddlewaretoken": csrf, "child": family[i][1], "offering": offering.pk}
+        r = c.post("/afterschool/enrol/", data, HTTP_ORIGIN="http://127.0.0.1")
+        if r.status_code != 302:
+            raise RuntimeError(f"enrolment answered {r.status_code}")
+        return r
+
+    post(0)  # imports, the first connection, caches
+    profiler = cProfile.Profile()
+    t0 = time.perf_counter()
+    profiler.enable()
+    for i in range(1, n + 1):
+        post(i)
+    profiler.disable()
+    elapsed = time.perf_counter() - t0
+    print(f"{n} enrolments in-process: {1000 * elapsed / n:.2f} ms each (under cProfile)")
+    if out:
+        profiler.dump_stats(out)  # for pstats' callers/callees, snakeviz...
+    for key in ("cumulative", "tottime"):
+        print(f"\n--- by {key} ---")
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats(key).print_stats(45)
+    timed = []
+
+    def timer(execute, sql, params, many, context):
+        t = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            timed.append((1000 * (time.perf_counter() - t), sql))
+
+    t0 = time.perf_counter()
+    with connection.execute_wrapper(timer):
+        post(n + 1)
+    wall = 1000 * (time.perf_counter() - t0)
+    sql_ms = sum(ms for ms, _sql in timed)
+    print(f"\none enrolment: {wall:.2f} ms wall, {len(timed)} statements, {sql_ms:.2f} ms in "
+          f"them (as the client sees them), {wall - sql_ms:.2f} ms outside")  # fmt: skip
+    for ms, sql in timed:
+        print(f"  {ms:7.2f} ms  {sql[:240]}")
+    times, cpu = [], []
+    for i in range(n + 2, min(len(family), n + 2 + 100)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        post(i)
+        times.append(1000 * (time.perf_counter() - t0))
+        cpu.append(1000 * (time.process_time() - c0))
+    if times:
+        # this process's CPU (Python) apart from the wall time: steadier on a shared machine
+        print(f"{len(times)} more without the profiler: median {statistics.median(times):.2f} "
+              f"ms, min {min(times):.2f} ms; this process's CPU median "
+              f"{statistics.median(cpu):.2f} ms")  # fmt: skip
+    _reset(offering)
+
+
 # --- a round --------------------------------------------------------------------------------
 
 
@@ -720,6 +805,10 @@ def main():
     parser.add_argument("--reduced", action="store_true",
                         help="make bench's scale: 1,000 parents, 150 places, 1 round, "
                              "a data set of its own")  # fmt: skip
+    parser.add_argument("--profile", type=int, metavar="N", default=0,
+                        help="no server: N enrolments in-process under cProfile, then one "
+                             "with its queries (issue 20)")  # fmt: skip
+    parser.add_argument("--profile-out", metavar="FILE", help="--profile's stats, to a file")
     args = parser.parse_args()
     if args.reduced:
         args.parents, args.capacity, args.rounds = 1000, 150, 1
@@ -744,6 +833,9 @@ def main():
         keys = [k for k, _csrf in cookies]
         print(f"{len(cookies)} sessions in {time.perf_counter() - t0:.1f} s")
         connection.close()
+        if args.profile:
+            _profile(offering, family, cookies, args.profile, args.profile_out)
+            return 0
         figures, oks = [], []
         with tempfile.TemporaryDirectory(prefix="afterschool-burst-") as folder:
             server = Gunicorn(args.workers, Path(folder) / "gunicorn.log")

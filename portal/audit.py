@@ -5,7 +5,7 @@ import decimal
 import uuid
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -32,13 +32,9 @@ def snapshot(obj: Model, fields) -> dict:
     return {name: _jsonable(getattr(obj, f"{name}_id", getattr(obj, name))) for name in fields}
 
 
-def audit_record(*, actor, action: str, obj: Model | None = None, old=None, new=None) -> AuditLog:
-    """Write one audit row. Must run inside the transaction of the change it records, so
-    that the change and its record commit or roll back together."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit_record must be called inside transaction.atomic()")
+def _audit_row(*, actor, action: str, obj: Model | None, old, new) -> AuditLog:
     user = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditLog.objects.create(
+    return AuditLog(
         actor=user,
         actor_repr=(user.get_username() if user else str(actor or "system"))[:150],
         action=action,
@@ -48,6 +44,83 @@ def audit_record(*, actor, action: str, obj: Model | None = None, old=None, new=
         old=_jsonable(old),
         new=_jsonable(new),
     )
+
+
+def audit_record(*, actor, action: str, obj: Model | None = None, old=None, new=None) -> AuditLog:
+    """Write one audit row. Must run inside the transaction of the change it records, so
+    that the change and its record commit or roll back together."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record must be called inside transaction.atomic()")
+    row = _audit_row(actor=actor, action=action, obj=obj, old=old, new=new)
+    row.save(force_insert=True)
+    return row
+
+
+_INSERTS: dict = {}
+
+
+def _insert_parts(model):
+    """(table, the columns an insert writes, their fields) of ``model``: its local concrete
+    fields but an auto primary key (the database draws it)."""
+    meta = model._meta
+    fields = [f for f in meta.local_concrete_fields if f not in meta.db_returning_fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    return connection.ops.quote_name(meta.db_table), columns, fields
+
+
+def _insert_sql(model) -> tuple[str, list, list]:
+    """The statement of ``create_audited`` for ``model`` (built once): the row, then its
+    audit row with the row's new id as object_id. (sql, the row's fields, the audit's)."""
+    if model not in _INSERTS:
+        table, columns, fields = _insert_parts(model)
+        audit_table, audit_columns, audit_fields = _insert_parts(AuditLog)
+        pk = connection.ops.quote_name(model._meta.pk.column)
+        select = ", ".join(
+            f"new_row.{pk}::text" if f.name == "object_id" else "%s" for f in audit_fields
+        )
+        sql = (
+            f"WITH new_row AS (INSERT INTO {table} ({columns})"
+            f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {pk}),"
+            f" new_audit AS (INSERT INTO {audit_table} ({audit_columns})"
+            f" SELECT {select} FROM new_row)"
+            f" SELECT {pk} FROM new_row"
+        )
+        _INSERTS[model] = (sql, fields, [f for f in audit_fields if f.name != "object_id"])
+    return _INSERTS[model]
+
+
+def create_audited(obj: Model, *, actor, action: str, old=None, new=None) -> Model:
+    """Insert ``obj`` (a new instance) and its audit row in one statement: what
+    ``obj.save()`` and then ``audit_record(actor=actor, action=action, obj=obj, old=old,
+    new=new)`` write, in one round trip and without compiling two inserts (issue 20: the
+    enrolment burst's rows, written under the course's lock). ``str(obj)`` must not depend
+    on its id (the audit row's object_repr is made before the insert). A model that
+    overrides save() or has save signals is saved and audited the ordinary way."""
+    from django.db.models.signals import post_save, pre_save
+
+    model = type(obj)
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("create_audited must be called inside transaction.atomic()")
+    plain = (
+        model.save is Model.save
+        and not pre_save.has_listeners(model)
+        and not post_save.has_listeners(model)
+        and obj.pk is None
+        and model._meta.pk in model._meta.db_returning_fields
+    )
+    if not plain:  # as audit_record does, after the row's own save
+        obj.save(force_insert=True)
+        _audit_row(actor=actor, action=action, obj=obj, old=old, new=new).save(force_insert=True)
+        return obj
+    sql, fields, audit_fields = _insert_sql(model)
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    row = _audit_row(actor=actor, action=action, obj=obj, old=old, new=new)
+    audit = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in audit_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *audit])
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding, obj._state.db = False, connection.alias
+    return obj
 
 
 # --- what an action code means, in words ---------------------------------------------------

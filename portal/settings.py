@@ -259,6 +259,9 @@ AFTERSCHOOL_OFF_WORK_TIME = env_str("PORTAL_OFF_WORK_TIME", "17:30")
 # --- auth and security ------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # the user with their school staff and parent rows in one query (portal/auth_backend.py)
+    "portal.auth_backend.PortalBackend",
+    # sessions made before PortalBackend (and tests logging in with it) name this one
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [

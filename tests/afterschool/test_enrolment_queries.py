@@ -1,10 +1,13 @@
 """What one enrolment costs in queries (issue 20: 2,000 parents at once for 300 places,
 bench/afterschool_burst.py). The course's row lock serialises every enrolment of a course,
 so what runs under it is pinned apart from what runs before it: before the lock the child
-(with their live enrolment), the course and its lessons; under it one statement of reads
-(places taken, the waiting list, a live enrolment, the bill's lessons and waiver), then the
-writes. Each count is also checked for what it must still decide (the waiver on the bill,
-the waiting position, a second tap, a clash), and the page adds no query after the commit.
+(with their live enrolment), the course (with the fingerprints of its row and of the rows
+read with it) and its lessons; the lock, whose statement answers only the course row's
+fingerprint; under it one statement of reads (places taken, the waiting list, a live
+enrolment, the bill's lessons and waiver, the other fingerprint), then the writes, each row
+with its audit row in one statement (portal.audit.create_audited). Each count is also
+checked for what it must still decide (the waiver on the bill, the waiting position, a
+second tap, a clash), and the page adds no query after the commit.
 
 Run outside a test transaction (as production runs: no ATOMIC_REQUESTS), so the service's
 own transaction is the outermost one."""
@@ -54,7 +57,15 @@ def enrol(user, child, course):
     return e, ctx.captured_queries
 
 
-def test_a_place_and_its_bill_five_statements_under_the_lock(world):
+def writes_with_audit(sql, table):
+    """A statement writing a row of ``table`` and its audit row (create_audited)."""
+    return (
+        sql.startswith(f'WITH new_row AS (INSERT INTO "{table}"')
+        and 'INSERT INTO "portal_auditlog"' in sql
+    )
+
+
+def test_a_place_and_its_bill_three_statements_under_the_lock(world):
     course = paid_course(world.school_a, capacity=1)
     Waiver.objects.create(
         child=world.child_a, term=course.plan.term, percent=50, reason="低保", by=world.principal_a
@@ -64,21 +75,30 @@ def test_a_place_and_its_bill_five_statements_under_the_lock(world):
     # the child with their live enrolment, the course, its lessons; the lock's timeout
     assert len(before) == 4, before
     assert before[-1].startswith("SET LOCAL lock_timeout")
-    assert '"afterschool_offering"' in lock
-    # one read, the place, its audit row, the bill, its audit row
-    assert len(under) == 5, under
-    assert under[0].startswith("SELECT") and all(s.startswith("INSERT") for s in under[1:])
+    # the lock reads the course's row only (its fingerprint), no join
+    assert '"afterschool_offering"' in lock and "JOIN" not in lock
+    # one read; the place with its audit row; the bill with its audit row
+    assert len(under) == 3, under
+    assert under[0].startswith("SELECT")
+    assert writes_with_audit(under[1], "afterschool_enrolment")
+    assert writes_with_audit(under[2], "afterschool_bill")
     # what the one read decided: the place, and the bill with the waiver read under the lock
     bill = Bill.objects.get(enrolment=e)
     assert e.status == Enrolment.Status.ENROLLED and e.position is None
     assert e.bill.pk == bill.pk
     assert (bill.lessons, bill.gross, bill.waived, bill.amount) == (3, 60, 30, 30)
-    assert AuditLog.objects.filter(
-        action="afterschool.bill.issued", object_id=str(bill.pk)
-    ).exists()
+    # the audit rows the one-statement writes left: the place's and the bill's, as before
+    place_audit = AuditLog.objects.get(action="afterschool.enrolment.enrolled")
+    assert (place_audit.object_id, place_audit.actor) == (str(e.pk), world.parent_a)
+    assert place_audit.object_repr == str(e) and place_audit.new == {
+        "offering": course.pk,
+        "child": world.child_a.pk,
+    }
+    bill_audit = AuditLog.objects.get(action="afterschool.bill.issued", object_id=str(bill.pk))
+    assert bill_audit.new == {"amount": "30.00", "lessons": 3}
 
 
-def test_a_waiting_place_three_statements_and_the_position_it_was_told(world):
+def test_a_waiting_place_two_statements_and_the_position_it_was_told(world):
     course = paid_course(world.school_a, capacity=1)
     (p1, c1), (p2, c2), (p3, c3) = family(world.class_a, 3)
     enrol(p1, c1, course)
@@ -87,7 +107,8 @@ def test_a_waiting_place_three_statements_and_the_position_it_was_told(world):
         e, queries = enrol(parent, child, course)
         before, _lock, under = split(queries)
         assert len(before) == 4, before
-        assert len(under) == 3, under  # the read, the waiting row, its audit row: no bill
+        assert len(under) == 2, under  # the read; the waiting row with its audit row: no bill
+        assert writes_with_audit(under[1], "afterschool_enrolment")
         assert e.status == Enrolment.Status.WAITING and e.bill is None
         told.append(e.position)
         assert e.position == svc.waiting_position(e)
@@ -105,12 +126,12 @@ def test_a_child_with_another_place_one_more_read_and_a_clash_still_refused(worl
     _e, queries = enrol(world.parent_a, world.child_a, other)
     before, _lock, under = split(queries)
     assert len(before) == 5, before  # + the child's lessons in the courses they hold
-    assert len(under) == 5, under
+    assert len(under) == 3, under
     now = early(clash)
     with CaptureQueriesContext(connection) as ctx, pytest.raises(ValidationError, match="时间冲突"):
         svc.enrol(user=world.parent_a, child_id=world.child_a.pk, offering_id=clash.pk, now=now)
     sql = statements(ctx.captured_queries)
-    assert not any("FOR UPDATE" in s or s.startswith("INSERT") for s in sql), sql
+    assert not any("FOR UPDATE" in s or "INSERT" in s for s in sql), sql
     assert not Enrolment.objects.filter(offering=clash).exists()
 
 
@@ -139,7 +160,7 @@ def test_the_page_adds_no_query_after_the_commit(world, client_for):
             r = c.post(reverse("afterschool:enrol"), {"child": child.pk, "offering": course.pk})
         assert r.status_code == 302
         sql = statements(ctx.captured_queries)
-        last_write = max(i for i, s in enumerate(sql) if s.startswith("INSERT"))
+        last_write = max(i for i, s in enumerate(sql) if "INSERT" in s)
         assert sql[last_write + 1 :] == [], sql[last_write + 1 :]
         pages.append(c.get(reverse("afterschool:menu")).content.decode())
     place = Bill.objects.get(enrolment__child=world.child_a)

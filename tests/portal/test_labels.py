@@ -257,7 +257,7 @@ def audit_calls():
 
 # audit_record, and the helpers that pass their caller's code on to it (portal/designations.py:
 # their own ``action`` is a parameter, the callers' codes are read at the call)
-AUDITING_CALLS = {"audit_record", "designate", "undesignate"}
+AUDITING_CALLS = {"audit_record", "create_audited", "designate", "undesignate"}
 FORWARDERS = {"portal/designations.py"}
 
 
