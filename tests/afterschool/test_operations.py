@@ -34,6 +34,15 @@ def next_lesson(course):
     return course.lessons.get(date=today() + dt.timedelta(weeks=1))
 
 
+def school_day_after(day):
+    """The next Monday-to-Friday after ``day`` (the lessons fall on today's weekday: a
+    Friday's next day is a Saturday, when there is no service)."""
+    day += dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
 # --- terms ---------------------------------------------------------------------------------
 
 
@@ -344,7 +353,7 @@ def test_only_the_latest_move_is_undone_and_parents_are_told(
         second = operations.lesson_move(
             user=world.principal_a,
             lesson_id=lesson.pk,
-            day=lesson.date + dt.timedelta(days=1),
+            day=school_day_after(lesson.date),
             start=dt.time(15, 30),
             end=dt.time(16, 30),
             room_id=None,
