@@ -179,6 +179,8 @@ class Institution(models.Model):
         ordering = ["name", "id"]
         indexes = [
             GinIndex(fields=["name_grams"], name="inst_name_grams"),
+            # the register's order: the public search's first page without a name
+            models.Index(fields=["name", "id"], name="inst_name_id"),
             GinIndex(fields=["subjects"], name="inst_subjects"),
             models.Index(fields=["district", "category"], name="inst_district_category"),
             # the dashboard's colour count of a district (institutions.dashboard.by_colour)
@@ -212,11 +214,15 @@ class NameGram(models.Model):
     institutions_institution: an INSERT adds the pieces, a change of the name replaces them;
     a delete takes them with it."""
 
-    gram = models.CharField(max_length=2)
-    name = models.CharField(max_length=200)
-    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+    gram = models.CharField(_("名称片段"), max_length=2)
+    name = models.CharField(_("机构名称"), max_length=200)
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("培训机构"), on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
+        verbose_name = _("机构名称检索片段")
+        verbose_name_plural = _("机构名称检索片段")
         constraints = [
             models.UniqueConstraint(
                 fields=["gram", "name", "institution"], name="inst_namegram_key"

@@ -126,12 +126,12 @@ def public_search_page(
     *, q="", district=None, category="", subject="", list_colour="", page=1, per_page=20,
     columns=("id", "name", "category", "mode", "subjects", "district_id"), clamp=True,
 ) -> SearchPage:  # fmt: skip
-    """A page of the public search (``public_search``'s rows, in its order) in one query. A
-    name of two characters or more: through the name index (``_name_page``), the count
-    capped. Else the matches read once (a one-character name: a LIKE scan), the count a
-    window over them (the sort reads every match anyway). The colour: the stored one while
-    it holds, else computed (``_rows``); only ``columns`` fetched (with "id"). A page past
-    the last: the last page (``clamp``, as Paginator.get_page; one more query) or no rows."""
+    """A page of the public search (``public_search``'s rows, in its order) in one query,
+    the count stopping at ``COUNT_CAP`` (``capped``). A name of two characters or more:
+    through the name index (``_name_page``); else the institutions in the order of the index
+    (name, id) (a one-character name: a LIKE on each). The colour: the stored one while it
+    holds, else computed (``_rows``); only ``columns`` fetched (with "id"). A page past the
+    last: the last page (``clamp``, as Paginator.get_page; one more query) or no rows."""
     today = timezone.localdate()
     colour_sql = colour.stored_colour_sql(today)
     # a page number past any list (a hostile ?page=99999999999) is the last page / none,
@@ -143,25 +143,16 @@ def public_search_page(
     )  # fmt: skip
     if search.grams(search.squeeze(q)):
         return _name_page(q, filters, number, per_page, columns, clamp)
+    # no name, or a one-character one (a LIKE on each row): the rows in the index
+    # (name, id)'s order, as far as the cap
     where, params = _where(q=q, **filters)
-    sql = (
-        f"SELECT {_select(columns)}, count(*) OVER () AS total FROM {T}{where}"
-        f' ORDER BY {T}."name", {T}."id" LIMIT %s OFFSET %s'
+    cap = max(COUNT_CAP, number * per_page) + 1
+    matches = (
+        f'WITH m AS MATERIALIZED (SELECT {T}."id" AS id, row_number() OVER'
+        f' (ORDER BY {T}."name", {T}."id") AS rn FROM {T}{where}'
+        f' ORDER BY {T}."name", {T}."id" LIMIT %s)'
     )  # fmt: skip
-
-    def fetch(n):
-        return prepared.fetch(sql, [*params, per_page, (n - 1) * per_page])
-
-    found = fetch(number)
-    if not found and number > 1 and clamp:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM {T}{where}", params)
-            total = cursor.fetchone()[0]
-        number = max(1, -(-total // per_page))
-        found = fetch(number) if total else []
-    count = found[0][-1] if found else 0
-    return SearchPage(rows=_rows(found, columns, today), count=count, number=number,
-                      per_page=per_page)  # fmt: skip
+    return _capped_page(matches, [*params, cap], cap, number, per_page, columns, clamp)
 
 
 def _select(columns) -> str:
@@ -221,7 +212,16 @@ def _name_page(q, filters, number, per_page, columns, clamp) -> SearchPage:
         + (" AND " + where.removeprefix(" WHERE ") if where else "")
         + ' ORDER BY n."name", n."institution_id" LIMIT %s)'
     )  # fmt: skip
-    matches_params = [*walk_params, *contains[1], *params, cap]
+    return _capped_page(
+        matches, [*walk_params, *contains[1], *params, cap], cap, number, per_page, columns,
+        clamp,
+    )  # fmt: skip
+
+
+def _capped_page(matches, matches_params, cap, number, per_page, columns, clamp) -> SearchPage:
+    """The page ``number`` of the matches ``matches`` numbers (a CTE "m" of (id, rn), at
+    most ``cap`` rows, which stops the count), with their institutions' columns, in one
+    prepared query; a page past the last: the last (``clamp``, one more query) or none."""
     sql = (
         f"{matches} SELECT {_select(columns)}, (SELECT count(*) FROM m) AS total"
         f" FROM m JOIN {T} ON {T}.\"id\" = m.id WHERE m.rn > %s AND m.rn <= %s ORDER BY m.rn"
@@ -316,6 +316,8 @@ def public_detail(pk: int, *, today: dt.date | None = None) -> PublicDetail:
     from institutions.enforcement_models import EnforcementNotice, NoticeEntry, Sanction
 
     today = today or timezone.localdate()
+    if not 0 < int(pk) < 2**63:  # no such id (and beyond bigint: no SQL error)
+        raise Institution.DoesNotExist
     columns = ", ".join(f'i."{f.column}"' for f in _INSTITUTION_COLUMNS)
     sql = f"""
         SELECT {columns}, d."name", a."id", a."kind", a."bank", a."active",

@@ -145,3 +145,17 @@ def test_a_filter_with_a_name_reads_the_institution(district):
     assert (names(page), page.count) == ([b.name], 1)
     page = selectors.public_search_page(q="英语", category="no_such")
     assert (names(page), page.count) == ([], 0)
+
+
+def test_without_a_name_the_register_s_order_and_the_same_cap(district, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    for name in ["丙", "甲", "乙机构"]:
+        make_institution(name=name, district=district)
+    expected = list(Institution.objects.order_by("name", "id").values_list("name", flat=True))
+    page = selectors.public_search_page(per_page=1)
+    assert (names(page), page.count, page.capped, page.has_next) == (expected[:1], 2, True, True)
+    page = selectors.public_search_page(per_page=3)
+    assert (names(page), page.count, page.capped) == (expected, 3, False)
+    # a one-character name: a LIKE on each, the same order and cap
+    page = selectors.public_search_page(q="乙", per_page=5)
+    assert (names(page), page.count, page.capped) == (["乙机构"], 1, False)
