@@ -250,9 +250,8 @@ def _staff_session() -> str:
         defaults={"is_staff": True, "is_superuser": True, "is_active": True,
                   "password": make_password(None)},
     )  # fmt: skip
-    backend = "django.contrib.auth.backends.ModelBackend"
-    if backend not in settings.AUTHENTICATION_BACKENDS:
-        backend = settings.AUTHENTICATION_BACKENDS[-1]
+    # what a password login records: the first backend that is not axes's
+    backend = next(b for b in settings.AUTHENTICATION_BACKENDS if not b.startswith("axes."))
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = user._meta.pk.value_to_string(user)
     store[BACKEND_SESSION_KEY] = backend
