@@ -244,20 +244,26 @@ def computed_colours(institution_ids, *, today: dt.date | None = None) -> dict[i
     ids = sorted({int(i) for i in institution_ids})
     if not ids:
         return {}
+    return {pk: colour for pk, colour, _codes, _until in _assessed(ids, today=today)}
+
+
+def _assessed(ids, *, today: dt.date) -> list[tuple]:
+    """[(id, colour, reason codes, colour_until)] of these institutions, their inputs read in
+    one query (``_INPUTS_SQL``, the policy's months with them)."""
     with connection.cursor() as cursor:
         cursor.execute(_INPUTS_SQL, [
             AnnualReview.Result.PASSED.value, Sanction.Kind.RECTIFY.value,
-            settings.INSTITUTION_REVIEW_VALID_MONTHS, ids,
+            settings.INSTITUTION_REVIEW_VALID_MONTHS, list(ids),
         ])  # fmt: skip
         rows = [SimpleNamespace(**dict(zip(_INPUT_FIELDS, r, strict=True)))
                 for r in cursor.fetchall()]  # fmt: skip
-    return {
-        row.pk: _assess(
+    return [
+        (row.pk, *_assess(
             row, today=today, months=row.months, supervised=row.supervised,
             last_pass=row.last_pass, first_deadline=row.first_deadline,
-        )[0]
+        ))
         for row in rows
-    }  # fmt: skip
+    ]  # fmt: skip
 
 
 def refresh(institution_ids, *, today: dt.date | None = None, skip_locked: bool = False):
@@ -287,21 +293,9 @@ def refresh(institution_ids, *, today: dt.date | None = None, skip_locked: bool 
             )  # fmt: skip
             if not mine:
                 continue
-            with connection.cursor() as cursor:
-                cursor.execute(_INPUTS_SQL, [
-                    AnnualReview.Result.PASSED.value, Sanction.Kind.RECTIFY.value,
-                    settings.INSTITUTION_REVIEW_VALID_MONTHS, mine,
-                ])  # fmt: skip
-                rows = [SimpleNamespace(**dict(zip(_INPUT_FIELDS, r, strict=True)))
-                        for r in cursor.fetchall()]  # fmt: skip
-            values = []
-            for row in rows:
-                colour, codes, until = _assess(
-                    row, today=today, months=row.months, supervised=row.supervised,
-                    last_pass=row.last_pass, first_deadline=row.first_deadline,
-                )  # fmt: skip
-                values.append((row.pk, colour, codes, until))
-                written[row.pk] = Verdict(colour, render_reasons(codes))
+            values = _assessed(mine, today=today)
+            for pk, colour, codes, _until in values:
+                written[pk] = Verdict(colour, render_reasons(codes))
             _store(values)
     return written
 

@@ -283,22 +283,11 @@ def _courses(found) -> list[dict]:
     return rows
 
 
-def courses_on_sale(institution_id: int) -> list[dict]:
-    """The public page's courses: what may be sold (active and approved, 已备案), by name,
-    each with its weekly slots as text (CourseSlot's own), in one query."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT " + _COURSES_JSON.format(institution="%s"),
-            [institution_id, Course.Filing.APPROVED.value],
-        )
-        return _courses(cursor.fetchone()[0])
-
-
 @dataclass
 class PublicDetail:
     """An institution's public page: the institution (its district's name, its last list
     change and earliest overdue 责令整改 for ``list_changed_at``), its supervised account if
-    active, its courses on sale (``courses_on_sale``) and its 处理记录 (as
+    active, its courses on sale (``_COURSES_JSON``) and its 处理记录 (as
     enforcement_selectors.institution_record: sanctions, 通报 entries with their notice)."""
 
     institution: Institution
