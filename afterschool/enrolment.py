@@ -21,9 +21,10 @@ from afterschool import fees
 from afterschool.lessons import BLOCK_KINDS, is_manager, local_now, term_plan_problem
 from afterschool.models import Enrolment, LeaveRequest, Lesson, Offering
 from portal.audit import audit_record, create_audited
-from portal.locks import lock_timeout, locked
+from portal.locks import lock_timeout_sql, locked
 from portal.models import Child
 from portal.permissions import is_school_manager, require
+from portal.rows import Rows
 
 
 def _no_pause():
@@ -266,77 +267,28 @@ def _related_ids(offering: Offering) -> list:
     return [o.plan_id, o.plan.term_id, o.school_id, o.site_id, o.school_id]
 
 
-class _Rows:
-    """A fixed statement that reads one row of a model with rows joined to it, and makes
-    the model instances as ``select_related`` would (from_db, each field's converters from
-    the database, the relations cached), without building and compiling a queryset on
-    every call (issue 20: a third of an enrolment's Python was the ORM compiling the same
-    few queries). ``tables``: [(alias, model, join)], the first the row's own ("FROM"),
-    then a join each ("JOIN ... ON ..."/"LEFT JOIN ..."; a left join's missing row is
-    None); ``links``: [(alias, field name, alias)], the relation of the first alias's
-    instance to cache as the second's (a reverse one-to-one by its related name);
-    ``extra``: [(name, sql)] more columns, set as attributes of the first instance;
-    ``where``: the condition (the parameters given to ``get``: the extra columns', then
-    the condition's). A table without a model is joined only (a many-to-many's)."""
-
-    def __init__(self, tables, links, where, extra=()):
-        self.tables, self.links, self.extra = tables, links, list(extra)
-        self.where = where
-        self._sql = None
-
-    def _prepare(self):
-        select, self._shapes = [], []
-        for alias, model, _join in self.tables:
-            if model is None:  # a join only (a many-to-many's table)
-                continue
-            fields = model._meta.concrete_fields
-            select += [f'{alias}."{f.column}"' for f in fields]
-            converters = []
-            for f in fields:
-                col = f.get_col(alias)
-                convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-                converters.append([(convert, col) for convert in convs])
-            self._shapes.append(
-                (alias, model, [f.attname for f in fields], converters, model._meta.pk.attname)
-            )
-        select += [sql for _name, sql in self.extra]
-        joins = " ".join(join for _alias, _model, join in self.tables)
-        self._sql = f"SELECT {', '.join(select)} FROM {joins} WHERE {self.where}"
-
-    def get(self, params):
-        """The first instance with the others cached on it; None when no row matches."""
-        if self._sql is None:
-            self._prepare()
-        with connection.cursor() as cursor:
-            cursor.execute(self._sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        made, at = {}, 0
-        for alias, model, names, converters, pk in self._shapes:
-            values = list(row[at : at + len(names)])
-            at += len(names)
-            for i, convs in enumerate(converters):
-                for convert, col in convs:
-                    values[i] = convert(values[i], col, connection)
-            obj = model.from_db(connection.alias, names, values)
-            made[alias] = obj if getattr(obj, pk) is not None else None
-        for alias, name, other in self.links:  # a field, or a reverse one-to-one's rel
-            made[alias]._meta.get_field(name).set_cached_value(made[alias], made[other])
-        first = made[self.tables[0][0]]
-        for (name, _sql), value in zip(self.extra, row[at:], strict=True):
-            setattr(first, name, value)
-        return first
+def _lesson_rows_sql():
+    """The course's lessons but the cancelled ones, in order, as one JSON column of the
+    course's read (parameter: the cancelled status): one round trip less per enrolment."""
+    table = Lesson._meta.db_table
+    return (
+        '(SELECT json_agg(json_build_array(l."date", l."start", l."end", l."status")'
+        ' ORDER BY l."date", l."start")'
+        f' FROM "{table}" l WHERE l."offering_id" = o."id" AND l."status" <> %s)'
+    )
 
 
-def _offering_rows() -> _Rows:
+_LESSON_ROWS = _lesson_rows_sql()
+
+
+def _offering_rows(*, lessons: bool = False) -> Rows:
     from afterschool.models import CareSite, FeeRule, SchoolPlan
     from portal.models import School, SchoolPeriod
 
     def t(model):
         return f'"{model._meta.db_table}"'
 
-    return _Rows(
+    return Rows(
         tables=[
             ("o", Offering, f"{t(Offering)} o"),
             ("p", SchoolPlan, f'JOIN {t(SchoolPlan)} p ON p."id" = o."plan_id"'),
@@ -353,19 +305,25 @@ def _offering_rows() -> _Rows:
             ("s", "fee_rule", "f"),
         ],
         where='o."id" = %s',
-        extra=[("own_version", _OWN_VERSION), ("related_version", _RELATED_JOINED)],
+        extra=[("own_version", _OWN_VERSION), ("related_version", _RELATED_JOINED)]
+        + ([("lesson_rows", _LESSON_ROWS)] if lessons else []),
     )
 
 
 _OFFERING_ROWS = _offering_rows()
+_OFFERING_WITH_LESSONS = _offering_rows(lessons=True)
 
 
-def _offering_for_enrolment(offering_id: int) -> Offering:
+def _offering_for_enrolment(offering_id: int, *, lessons: bool = False) -> Offering:
     """The course with what the enrolment reads of it: its plan and term, school, site (a
     site's gate and a holiday week's wording) and the school's fee rule (the bill's reads
     are built before the lock), and the fingerprints ``own_version`` and
-    ``related_version`` (``_versions_sql``), in one fixed statement (``_Rows``)."""
-    offering = _OFFERING_ROWS.get([offering_id])
+    ``related_version`` (``_versions_sql``), in one fixed statement (``Rows``).
+    ``lessons``: with ``lesson_rows``, its lessons as ``_lessons_of`` reads them."""
+    if lessons:
+        offering = _OFFERING_WITH_LESSONS.get([Lesson.Status.CANCELLED.value, offering_id])
+    else:
+        offering = _OFFERING_ROWS.get([offering_id])
     if offering is None:
         raise Offering.DoesNotExist("Offering matching query does not exist.")
     return offering
@@ -378,8 +336,9 @@ def _lock_offering(offering_id: int, *, lock: bool = True) -> str:
     read without the lock (the control test of the race)."""
     sql = f'SELECT {_OWN_VERSION} FROM "{Offering._meta.db_table}" o WHERE o."id" = %s'
     if lock:
-        lock_timeout()  # as locked() does for every row lock
-        sql += " FOR UPDATE"
+        # the lock timeout as locked() sets it for every row lock, in the same round trip
+        # (the result is the last statement's)
+        sql = f"{lock_timeout_sql()}; {sql} FOR UPDATE"
     with connection.cursor() as cursor:
         cursor.execute(sql, [offering_id])
         row = cursor.fetchone()
@@ -476,12 +435,12 @@ def take_locked(offering, child, user, *, full: bool = False) -> Enrolment:
     return _take(offering, child, user)
 
 
-def _child_rows() -> _Rows:
+def _child_rows() -> Rows:
     from portal.models import School, SchoolClass
 
     table, through = Enrolment._meta.db_table, Child.parents.through._meta.db_table
     child, klass, school = (m._meta.db_table for m in (Child, SchoolClass, School))
-    return _Rows(
+    return Rows(
         tables=[
             ("c", Child, f'"{child}" c'),
             ("k", SchoolClass, f'JOIN "{klass}" k ON k."id" = c."school_class_id"'),
@@ -505,7 +464,7 @@ _CHILD_ROWS = _child_rows()
 def _child_for(user, child_id, offering_id) -> Child:
     """``_parent_child`` in one query with what the enrolment reads of the child before the
     lock: ``live_id`` (a live enrolment in this course) and ``holds_places`` (a place in
-    another course, whose lessons may clash). One fixed statement (``_Rows``): the ORM
+    another course, whose lessons may clash). One fixed statement (``Rows``): the ORM
     would build and compile it on every request."""
     parent = getattr(user, "parent", None)
     if parent is None:
@@ -519,28 +478,18 @@ def _child_for(user, child_id, offering_id) -> Child:
     return child
 
 
-def _lessons_sql():
-    table = Lesson._meta.db_table
-    return (f'SELECT "date", "start", "end", "status" FROM "{table}" WHERE "offering_id" = %s'
-            ' AND NOT ("status" = %s) ORDER BY "date", "start"')  # fmt: skip
-
-
-_LESSONS = _lessons_sql()
-
-
-def _lessons_of(offering_id: int, today: dt.date):
-    """One read of the course's lessons (not cancelled): when the first starts, and those
-    still to come [(date, start, end)], as ``first_starts`` and ``course_lessons`` give.
-    Fixed SQL (the ORM would compile it on every enrolment)."""
+def _lessons_of(rows, today: dt.date):
+    """The course's lessons (not cancelled) as the course's read brought them
+    (``lesson_rows``, [[date, start, end, status]] in JSON, in order): when the first
+    starts, and those still to come [(date, start, end)], as ``first_starts`` and
+    ``course_lessons`` give."""
     first, coming = None, []
-    with connection.cursor() as cursor:
-        cursor.execute(_LESSONS, [offering_id, Lesson.Status.CANCELLED.value])
-        rows = cursor.fetchall()
-    for day, start, end, status in rows:
+    for day, start, end, status in rows or ():
+        day, start = dt.date.fromisoformat(day), dt.time.fromisoformat(start)
         if first is None:
             first = timezone.make_aware(dt.datetime.combine(day, start))
         if status == Lesson.Status.SCHEDULED and day >= today:
-            coming.append((day, start, end))
+            coming.append((day, start, dt.time.fromisoformat(end)))
     return first, coming
 
 
@@ -566,12 +515,12 @@ def enrol(*, user, child_id: int, offering_id: int, lock: bool = True, now=None)
     # the writes (bench/afterschool_burst.py). The lock of this course would not keep a
     # clash with another course out anyway; what can change under us is the course's row
     # and the rows read with it, checked under the lock by their fingerprints.
-    offering = _offering_for_enrolment(offering_id)
+    offering = _offering_for_enrolment(offering_id, lessons=True)
     if offering.kind == Offering.Kind.LUNCH:
         # a month of lunch care needs its days and rest arrangement (afterschool.lunch)
         raise ValidationError("午托请在午托页面报名，选择午休方式和天数。")
     now = local_now(now)
-    first_start, lessons = _lessons_of(offering.pk, now.date())
+    first_start, lessons = _lessons_of(offering.lesson_rows, now.date())
     busy = (
         busy_lessons([child.pk], [offering.plan.term_id], now.date())[child.pk]
         if child.holds_places

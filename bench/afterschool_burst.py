@@ -324,7 +324,9 @@ def _drop_sessions(keys):
     from django.conf import settings
 
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
-    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":  # one statement
+    from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
+
+    if issubclass(store_class, DatabaseStore):  # one statement
         store_class.get_model_class().objects.filter(session_key__in=keys).delete()
     else:
         for key in keys:

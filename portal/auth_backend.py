@@ -18,6 +18,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
+from portal.rows import Rows
+
 # the user's one-to-one rows that ``portal.access.Viewer.kind`` asks for first
 USER_WITH = ("school_staff", "parent")
 
@@ -38,9 +40,33 @@ class PortalBackend(ModelBackend):
         return user
 
     def get_user(self, user_id):
-        users = get_user_model()._default_manager.select_related(*USER_WITH)
+        # a fixed statement (portal.rows): the same instances as
+        # select_related(*USER_WITH).get(pk=user_id), without compiling it on every request
+        global _USER_ROWS
+        if _USER_ROWS is None:
+            _USER_ROWS = _user_rows()
         try:
-            user = users.get(pk=user_id)
-        except users.model.DoesNotExist:
+            user = _USER_ROWS.get([int(user_id)])
+        except (TypeError, ValueError):  # a session's id that is not a number
             return None
-        return user if self.user_can_authenticate(user) else None
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
+_USER_ROWS = None
+
+
+def _user_rows() -> Rows:
+    """The user and the rows of ``USER_WITH``, left-joined (a missing one cached as absent:
+    asking for it raises RelatedObjectDoesNotExist, as after select_related)."""
+    User = get_user_model()
+    tables, links = [("u", User, f'"{User._meta.db_table}" u')], []
+    for i, name in enumerate(USER_WITH):
+        rel = User._meta.get_field(name)  # the reverse one-to-one
+        model, column = rel.related_model, rel.field.column
+        alias = f"r{i}"
+        tables.append(
+            (alias, model, f'LEFT JOIN "{model._meta.db_table}" {alias}'
+                           f' ON {alias}."{column}" = u."{User._meta.pk.column}"')
+        )  # fmt: skip
+        links += [("u", name, alias), (alias, rel.field.name, "u")]
+    return Rows(tables=tables, links=links, where=f'u."{User._meta.pk.column}" = %s')

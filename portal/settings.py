@@ -297,6 +297,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 PORTAL_PROXY_COUNT = env_int("PORTAL_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "portal.access.client_ip"
 
+# Django's database sessions, read by a fixed statement (portal/sessions.py, issue 20)
+SESSION_ENGINE = "portal.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION

@@ -1,6 +1,6 @@
 """The enrolment's cheaper path (issue 20) still decides what the slower one did.
 
-- The course is read once, before the lock, in a fixed statement (enrolment._Rows): the same
+- The course is read once, before the lock, in a fixed statement (portal.rows.Rows): the same
   instances as the ORM's select_related, relations cached. Under the lock it is used only
   when its fingerprints say nothing changed: a course, term or fee rule changed between the
   two is read again under the lock, and the answer is the changed row's (the refusal).

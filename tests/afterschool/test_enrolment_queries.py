@@ -2,12 +2,13 @@
 bench/afterschool_burst.py). The course's row lock serialises every enrolment of a course,
 so what runs under it is pinned apart from what runs before it: before the lock the child
 (with their live enrolment), the course (with the fingerprints of its row and of the rows
-read with it) and its lessons; the lock, whose statement answers only the course row's
-fingerprint; under it one statement of reads (places taken, the waiting list, a live
-enrolment, the bill's lessons and waiver, the other fingerprint), then the writes, each row
-with its audit row in one statement (portal.audit.create_audited). Each count is also
-checked for what it must still decide (the waiver on the bill, the waiting position, a
-second tap, a clash), and the page adds no query after the commit.
+read with it, and its lessons in the same statement); the lock, sent with its timeout in one
+round trip, whose statement answers only the course row's fingerprint; under it one
+statement of reads (places taken, the waiting list, a live enrolment, the bill's lessons and
+waiver, the other fingerprint), then the writes, each row with its audit row in one
+statement (portal.audit.create_audited). Each count is also checked for what it must still
+decide (the waiver on the bill, the waiting position, a second tap, a clash), and the page
+adds no query after the commit.
 
 Run outside a test transaction (as production runs: no ATOMIC_REQUESTS), so the service's
 own transaction is the outermost one."""
@@ -72,10 +73,12 @@ def test_a_place_and_its_bill_three_statements_under_the_lock(world):
     )
     e, queries = enrol(world.parent_a, world.child_a, course)
     before, lock, under = split(queries)
-    # the child with their live enrolment, the course, its lessons; the lock's timeout
-    assert len(before) == 4, before
-    assert before[-1].startswith("SET LOCAL lock_timeout")
-    # the lock reads the course's row only (its fingerprint), no join
+    # the child with their live enrolment; the course with its lessons
+    assert len(before) == 2, before
+    assert '"afterschool_lesson"' in before[1]
+    # the lock's timeout and the lock in one round trip; the lock reads the course's row
+    # only (its fingerprint), no join
+    assert lock.startswith("SET LOCAL lock_timeout = '5s'; SELECT"), lock
     assert '"afterschool_offering"' in lock and "JOIN" not in lock
     # one read; the place with its audit row; the bill with its audit row
     assert len(under) == 3, under
@@ -106,7 +109,7 @@ def test_a_waiting_place_two_statements_and_the_position_it_was_told(world):
     for parent, child in ((p2, c2), (p3, c3)):
         e, queries = enrol(parent, child, course)
         before, _lock, under = split(queries)
-        assert len(before) == 4, before
+        assert len(before) == 2, before
         assert len(under) == 2, under  # the read; the waiting row with its audit row: no bill
         assert writes_with_audit(under[1], "afterschool_enrolment")
         assert e.status == Enrolment.Status.WAITING and e.bill is None
@@ -125,7 +128,7 @@ def test_a_child_with_another_place_one_more_read_and_a_clash_still_refused(worl
     enrol(world.parent_a, world.child_a, course)
     _e, queries = enrol(world.parent_a, world.child_a, other)
     before, _lock, under = split(queries)
-    assert len(before) == 5, before  # + the child's lessons in the courses they hold
+    assert len(before) == 3, before  # + the child's lessons in the courses they hold
     assert len(under) == 3, under
     now = early(clash)
     with CaptureQueriesContext(connection) as ctx, pytest.raises(ValidationError, match="时间冲突"):
