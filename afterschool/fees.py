@@ -12,6 +12,7 @@ Rules of this module (the same as the institutions' escrow, on the shared portal
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -96,16 +97,23 @@ def _check_not_overdrawn(bill: Bill):
 def periods(term: SchoolPeriod, rule: FeeRule) -> list[tuple[dt.date, dt.date]]:
     """The billing periods of a term: its calendar months clipped to the term, or the term
     (a bill never crosses a term's end)."""
-    if rule.period == FeeRule.Period.TERM:
-        return [(term.start, term.end)]
+    return list(_periods(term.start, term.end, rule.period))
+
+
+@functools.lru_cache(maxsize=256)
+def _periods(first: dt.date, last: dt.date, period: str) -> tuple[tuple[dt.date, dt.date], ...]:
+    # a pure function of the term's dates and the rule's period, asked several times by each
+    # enrolment and bill (issue 20): computed once per term
+    if period == FeeRule.Period.TERM:
+        return ((first, last),)
     out = []
-    start = term.start
-    while start <= term.end:
+    start = first
+    while start <= last:
         month_end = (start.replace(day=1) + relativedelta(months=1)) - dt.timedelta(days=1)
-        end = min(month_end, term.end)
+        end = min(month_end, last)
         out.append((start, end))
         start = end + dt.timedelta(days=1)
-    return out
+    return tuple(out)
 
 
 def block_period(offering: Offering) -> tuple[dt.date, dt.date] | None:

@@ -187,7 +187,9 @@ def _reset(blocks) -> int:
                 "pk", flat=True
             )
         )
-        return base._purge(cur, Enrolment, pks)
+        removed = base._purge(cur, Enrolment, pks)
+    base.vacuum_purged()  # the dead rows of the reset, not walked by the next round
+    return removed
 
 
 def _verify(blocks, family, chosen, results, fee):

@@ -46,9 +46,12 @@ class PortalBackend(ModelBackend):
         if _USER_ROWS is None:
             _USER_ROWS = _user_rows()
         try:
-            user = _USER_ROWS.get([int(user_id)])
+            user_id = int(user_id)
         except (TypeError, ValueError):  # a session's id that is not a number
             return None
+        if not 0 < user_id < 2**63:  # not a key of the table (a bigint at most)
+            return None
+        user = _USER_ROWS.get([user_id])
         return user if user is not None and self.user_can_authenticate(user) else None
 
 

@@ -14,6 +14,11 @@ its first EXECUTE. A statement that no longer fits its plan (the schema changed 
 live connection: "cached plan must not change result type") is prepared again once (all
 of the session's are dropped), outside a transaction; inside one the error stands (the
 transaction is aborted anyway).
+
+A PREPARE outlives the transaction it was sent in, even one rolled back: when the round
+trip of a new statement fails (its EXECUTE may have failed after the PREPARE held: a lock
+that timed out, a constraint), whether it is prepared is asked of the session
+(pg_prepared_statements) the next time it is used, inside a transaction too.
 """
 
 import hashlib
@@ -34,14 +39,29 @@ def _numbered(sql: str) -> str:
     return "".join(parts)
 
 
-def _prepared_names() -> set:
-    """The statements prepared on the current database session (forgotten when Django
-    opens a new connection)."""
+def _prepared_names() -> tuple[set, set]:
+    """The statements prepared on the current database session, and those that may be
+    (their first round trip failed), both forgotten when Django opens a new connection."""
     raw = connection.connection
     if getattr(connection, "_portal_prepared_on", None) is not raw:
         connection._portal_prepared_on = raw
-        connection._portal_prepared = set()
-    return connection._portal_prepared
+        connection._portal_prepared, connection._portal_uncertain = set(), set()
+    return connection._portal_prepared, connection._portal_uncertain
+
+
+# every statement's SQL by its name, for reading a log of them (``source``)
+_SOURCES: dict[str, str] = {}
+_LOGGED = re.compile(
+    r"^(?:PREPARE (portal_[0-9a-f]{16}) AS .*?\n; )?EXECUTE (portal_[0-9a-f]{16})\b", re.S
+)
+
+
+def source(logged: str) -> str:
+    """The SQL a logged statement ran: for ``fetch``'s "[PREPARE ...;] EXECUTE portal_..."
+    the statement it was given (with its ``%s``), any other SQL as it is. For tests and
+    benchmarks that read what a request sent (django.test.utils.CaptureQueriesContext)."""
+    match = _LOGGED.match(logged)
+    return _SOURCES.get(match.group(2), logged) if match else logged
 
 
 def fetch(sql: str, params, *, one: bool = False):
@@ -49,22 +69,31 @@ def fetch(sql: str, params, *, one: bool = False):
     statement prepared on this connection."""
     connection.ensure_connection()
     name = "portal_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
-    prepared = _prepared_names()
+    _SOURCES.setdefault(name, sql)
+    prepared, uncertain = _prepared_names()
     placeholders = ", ".join(["%s"] * len(params))
     execute = f"EXECUTE {name}({placeholders})" if params else f"EXECUTE {name}"
     with connection.cursor() as cursor:
+        if name in uncertain:  # its first round trip failed: did the PREPARE hold?
+            cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [name])
+            if cursor.fetchone():
+                prepared.add(name)
+            uncertain.discard(name)
         for retry in (True, False):
             # a statement new to this connection is prepared in the same round trip
             first = "" if name in prepared else f"PREPARE {name} AS {_numbered(sql)}\n; "
             try:
                 cursor.execute(first + execute, list(params))
             except DatabaseError:
+                if first:
+                    uncertain.add(name)
                 if not retry or connection.in_atomic_block:
                     raise
                 # whatever the session holds (a stale plan, a name it has that this process
                 # did not know of) is dropped, and prepared again as used
                 cursor.execute("DEALLOCATE ALL")
                 prepared.clear()
+                uncertain.clear()
                 continue
             prepared.add(name)
             return cursor.fetchone() if one else cursor.fetchall()

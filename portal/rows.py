@@ -3,10 +3,14 @@
 The ORM builds and compiles a queryset on every call: for the few statements a hot path
 runs on every request (an enrolment's course and child, the signed-in user, the session)
 that compiling was a third of the request's Python (issue 20). ``Rows`` writes the
-statement once and makes the model instances as ``select_related`` would.
+statement once, prepares it once per connection (``portal.prepared``; the parameters'
+types are those of the columns they are compared with) and makes the model instances as
+``select_related`` would.
 """
 
 from django.db import connection
+
+from portal import prepared
 
 
 class Rows:
@@ -34,14 +38,19 @@ class Rows:
                 continue
             fields = model._meta.concrete_fields
             select += [f'{alias}."{f.column}"' for f in fields]
-            converters = []
-            for f in fields:
+            converters = []  # (index, [converter]) of the fields that have any
+            for i, f in enumerate(fields):
                 col = f.get_col(alias)
                 convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-                converters.append([(convert, col) for convert in convs])
-            self._shapes.append(
-                (alias, model, [f.attname for f in fields], converters, model._meta.pk.attname)
-            )
+                if convs:
+                    converters.append((i, [(convert, col) for convert in convs]))
+            names = [f.attname for f in fields]
+            pk_at = names.index(model._meta.pk.attname)
+            self._shapes.append((alias, model, names, converters, pk_at))
+        # the relations to cache, looked up once: (alias, field or reverse rel, alias)
+        models = {alias: model for alias, model, _join in self.tables}
+        self._links = [(alias, models[alias]._meta.get_field(name), other)
+                       for alias, name, other in self.links]  # fmt: skip
         select += [sql for _name, sql in self.extra]
         joins = " ".join(join for _alias, _model, join in self.tables)
         self._sql = f"SELECT {', '.join(select)} FROM {joins} WHERE {self.where}"
@@ -50,25 +59,30 @@ class Rows:
         """The first instance with the others cached on it; None when no row matches."""
         if self._sql is None:
             self._prepare()
-        with connection.cursor() as cursor:
-            cursor.execute(self._sql, params)
-            row = cursor.fetchone()
+        # prepared once per connection: PostgreSQL plans a statement of several joins
+        # and subqueries in about as long as it runs it (portal.prepared)
+        row = prepared.fetch(self._sql, params, one=True)
         return None if row is None else self.make(row)
 
     def make(self, row):
-        """The instances of one row of the statement (``get``), the first returned."""
-        made, at = {}, 0
-        for alias, model, names, converters, pk in self._shapes:
-            values = list(row[at : at + len(names)])
+        """The instances of one row of the statement (``get``), the first returned; a left
+        join's missing row (its primary key NULL) is None, and no instance is made of it."""
+        made, at, alias_db = {}, 0, connection.alias
+        for alias, model, names, converters, pk_at in self._shapes:
+            values = row[at : at + len(names)]
             at += len(names)
-            for i, convs in enumerate(converters):
-                for convert, col in convs:
-                    values[i] = convert(values[i], col, connection)
-            obj = model.from_db(connection.alias, names, values)
-            made[alias] = obj if getattr(obj, pk) is not None else None
-        for alias, name, other in self.links:  # a field, or a reverse one-to-one's rel
+            if values[pk_at] is None:
+                made[alias] = None
+                continue
+            if converters:
+                values = list(values)
+                for i, convs in converters:
+                    for convert, col in convs:
+                        values[i] = convert(values[i], col, connection)
+            made[alias] = model.from_db(alias_db, names, values)
+        for alias, field, other in self._links:  # a field, or a reverse one-to-one's rel
             if made[alias] is not None:  # a left join's missing row has nothing to cache
-                made[alias]._meta.get_field(name).set_cached_value(made[alias], made[other])
+                field.set_cached_value(made[alias], made[other])
         first = made[self.tables[0][0]]
         for (name, _sql), value in zip(self.extra, row[at:], strict=True):
             setattr(first, name, value)

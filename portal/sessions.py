@@ -3,13 +3,15 @@ statement.
 
 Every signed-in request reads its session first. Django's ``db`` engine builds and compiles
 the same queryset for it on every request (issue 20, the enrolment burst: a tenth of an
-enrolment's Python); this engine sends the statement it would send, written once. Saving,
+enrolment's Python); this engine sends the statement it would send, written once and
+prepared once per database connection. Saving,
 creating, deleting and expiring are Django's own.
 """
 
 from django.contrib.sessions.backends import db
-from django.db import connections, router
 from django.utils import timezone
+
+from portal import prepared
 
 
 class SessionStore(db.SessionStore):
@@ -29,11 +31,8 @@ class SessionStore(db.SessionStore):
         """The session's row if it exists and has not expired, else None (and the key is
         dropped, as Django's engine does: a new one is made when the session is saved)."""
         row = None
-        if self.session_key is not None:
-            using = router.db_for_read(self.model)
-            with connections[using].cursor() as cursor:
-                cursor.execute(self._statement(), [self.session_key, timezone.now()])
-                row = cursor.fetchone()
+        if self.session_key is not None:  # prepared once per connection (portal.prepared)
+            row = prepared.fetch(self._statement(), [self.session_key, timezone.now()], one=True)
         if row is None:
             self._session_key = None
             return None

@@ -25,6 +25,7 @@ from django.urls import reverse
 from afterschool import enrolment as svc
 from afterschool.models import Bill, Enrolment, Lesson, Waiver
 from portal.models import AuditLog
+from portal.prepared import source
 from tests.afterschool.fees_helpers import early, paid_course
 from tests.afterschool.helpers import family
 
@@ -34,7 +35,8 @@ NOT_STATEMENTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BE
 
 
 def statements(queries):
-    return [q["sql"] for q in queries if not q["sql"].startswith(NOT_STATEMENTS)]
+    """The statements sent, a prepared one as its SQL (portal.prepared.source)."""
+    return [source(q["sql"]) for q in queries if not q["sql"].startswith(NOT_STATEMENTS)]
 
 
 def split(queries):

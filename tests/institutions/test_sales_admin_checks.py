@@ -14,7 +14,15 @@ from institutions.sale_checks import money_to_return
 from institutions.sale_models import ContractTemplate
 from portal.models import AuditLog
 from tests.institutions.helpers import training_staff
-from tests.institutions.sale_helpers import accept, make_offer
+from tests.institutions.sale_helpers import accept, ensure_template, make_offer
+
+
+@pytest.fixture(autouse=True)
+def _template(db):
+    """The migration's 示范文本 (version 1, which these tests count on): a transaction=True
+    test run earlier on the same xdist worker flushes it away (work stealing mixes the
+    order pytest-django gives)."""
+    ensure_template()
 
 
 @pytest.fixture(autouse=True)

@@ -10,12 +10,22 @@ from tests.institutions.sale_helpers import (
     END,
     START,
     accept,
+    ensure_template,
     make_offer,
     make_paid_sale,
     new_parent,
     sale_institution,
     seller_of,
 )
+
+
+@pytest.fixture(autouse=True)
+def _template(db):
+    """The migration's 示范文本 (version 1, which these tests count on): a transaction=True
+    test run earlier on the same xdist worker flushes it away (work stealing mixes the
+    order pytest-django gives)."""
+    ensure_template()
+
 
 S = Purchase.Status
 
