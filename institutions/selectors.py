@@ -18,6 +18,7 @@ from institutions.models import (
 )
 from portal import prepared
 from portal.models import District
+from portal.rows import instance as row_instance
 
 PUBLIC_FIELDS = [
     "id", "name", "category", "subjects", "mode", "district__name", "licence_expires",
@@ -337,13 +338,8 @@ def public_detail(pk: int, *, today: dt.date | None = None) -> PublicDetail:
     if found is None:
         raise Institution.DoesNotExist
     n = len(_INSTITUTION_COLUMNS)
-    values = [
-        f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
-        for f, v in zip(_INSTITUTION_COLUMNS, found[:n], strict=True)
-    ]  # the fields' own conversions (list_reasons: jsonb comes as text)
-    institution = Institution.from_db(
-        connection.alias, [f.attname for f in _INSTITUTION_COLUMNS], values
-    )
+    # converted as the ORM converts them (list_reasons: jsonb comes as text)
+    institution = row_instance(Institution, _INSTITUTION_COLUMNS, found[:n])
     (district_name, account_id, kind, bank, active, last_change, first_overdue, courses,
      sanctions, entries) = found[n:]  # fmt: skip
     institution.district = District(pk=institution.district_id, name=district_name)

@@ -38,12 +38,7 @@ class Rows:
                 continue
             fields = model._meta.concrete_fields
             select += [f'{alias}."{f.column}"' for f in fields]
-            converters = []  # (index, [converter]) of the fields that have any
-            for i, f in enumerate(fields):
-                col = f.get_col(alias)
-                convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-                if convs:
-                    converters.append((i, [(convert, col) for convert in convs]))
+            converters = _converters(fields, alias)
             names = [f.attname for f in fields]
             pk_at = names.index(model._meta.pk.attname)
             self._shapes.append((alias, model, names, converters, pk_at))
@@ -74,12 +69,7 @@ class Rows:
             if values[pk_at] is None:
                 made[alias] = None
                 continue
-            if converters:
-                values = list(values)
-                for i, convs in converters:
-                    for convert, col in convs:
-                        values[i] = convert(values[i], col, connection)
-            made[alias] = model.from_db(alias_db, names, values)
+            made[alias] = model.from_db(alias_db, names, _converted(values, converters))
         for alias, field, other in self._links:  # a field, or a reverse one-to-one's rel
             if made[alias] is not None:  # a left join's missing row has nothing to cache
                 field.set_cached_value(made[alias], made[other])
@@ -87,3 +77,42 @@ class Rows:
         for (name, _sql), value in zip(self.extra, row[at:], strict=True):
             setattr(first, name, value)
         return first
+
+
+def _converters(fields, alias: str) -> list:
+    """[(index, [(converter, column)])] of the fields that have any: what the ORM applies
+    to a value read from the database (the backend's and the field's own, e.g. a JSON
+    field's text)."""
+    out = []
+    for i, f in enumerate(fields):
+        col = f.get_col(alias)
+        convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        if convs:
+            out.append((i, [(convert, col) for convert in convs]))
+    return out
+
+
+def _converted(values, converters):
+    if not converters:
+        return values
+    values = list(values)
+    for i, convs in converters:
+        for convert, col in convs:
+            values[i] = convert(values[i], col, connection)
+    return values
+
+
+_INSTANCE_SHAPES = {}
+
+
+def instance(model, fields, values):
+    """An instance of ``model`` from the values of ``fields`` (concrete fields, in the order
+    of ``values``) as one row of a raw statement read them, converted as the ORM converts
+    them; a field left out is deferred. For a statement that reads more than ``Rows``
+    writes (a page's one query with its aggregates: institutions.selectors.public_detail)."""
+    key = (model, tuple(f.attname for f in fields))
+    shape = _INSTANCE_SHAPES.get(key)
+    if shape is None:
+        shape = _INSTANCE_SHAPES[key] = ([f.attname for f in fields], _converters(fields, "t"))
+    names, converters = shape
+    return model.from_db(connection.alias, names, _converted(values, converters))

@@ -81,3 +81,22 @@ def test_get_user_refuses_ids_that_are_not_users(world):
         got.parent  # noqa: B018
     for bad in ("abc", None, "", 2**70):
         assert PortalBackend().get_user(bad) is None
+
+
+def test_an_instance_from_a_raw_row_is_converted_as_the_orm_converts_it(world):
+    """portal.rows.instance (institutions.selectors.public_detail's one query): a JSON
+    column comes as text from a raw statement and as the value from the ORM."""
+    from portal.audit import audit_record
+    from portal.models import AuditLog
+    from portal.rows import instance
+
+    audit_record(actor=world.parent_a, action="portal.notice.read_all", new={"n": [1, 2]})
+    row = AuditLog.objects.latest("pk")
+    fields = [f for f in AuditLog._meta.concrete_fields if f.name != "old"]  # one deferred
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT {columns} FROM "portal_auditlog" WHERE id = %s', [row.pk])
+        values = cursor.fetchone()
+    made = instance(AuditLog, fields, values)
+    assert made.new == {"n": [1, 2]} == row.new and made.at == row.at
+    assert made.get_deferred_fields() == {"old"}
