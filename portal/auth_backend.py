@@ -17,6 +17,7 @@ Django then sends ``user_login_failed`` once, which axes counts, as before).
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 
 from portal.rows import Rows
 
@@ -49,7 +50,10 @@ class PortalBackend(ModelBackend):
             user_id = int(user_id)
         except (TypeError, ValueError):  # a session's id that is not a number
             return None
-        if not 0 < user_id < 2**63:  # not a key of the table (a bigint at most)
+        low, high = connection.ops.integer_field_range(
+            get_user_model()._meta.pk.get_internal_type()
+        )
+        if not (0 < user_id and low <= user_id <= high):  # not a key of the table's type
             return None
         user = _USER_ROWS.get([user_id])
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -32,7 +32,10 @@ class Rows:
         self._sql = None
 
     def _prepare(self):
-        select, self._shapes = [], []
+        # built in locals and published together, the statement last: a thread that sees
+        # ``_sql`` set sees the shapes and links made with it (a threaded server's first
+        # requests may prepare at once; each then publishes the same)
+        select, shapes = [], []
         for alias, model, _join in self.tables:
             if model is None:  # a join only (a many-to-many's table)
                 continue
@@ -41,13 +44,14 @@ class Rows:
             converters = _converters(fields, alias)
             names = [f.attname for f in fields]
             pk_at = names.index(model._meta.pk.attname)
-            self._shapes.append((alias, model, names, converters, pk_at))
+            shapes.append((alias, model, names, converters, pk_at))
         # the relations to cache, looked up once: (alias, field or reverse rel, alias)
         models = {alias: model for alias, model, _join in self.tables}
-        self._links = [(alias, models[alias]._meta.get_field(name), other)
-                       for alias, name, other in self.links]  # fmt: skip
+        links = [(alias, models[alias]._meta.get_field(name), other)
+                 for alias, name, other in self.links]  # fmt: skip
         select += [sql for _name, sql in self.extra]
         joins = " ".join(join for _alias, _model, join in self.tables)
+        self._shapes, self._links = shapes, links
         self._sql = f"SELECT {', '.join(select)} FROM {joins} WHERE {self.where}"
 
     def get(self, params):

@@ -10,6 +10,7 @@
 
 Run outside a test transaction, as the service's own transaction is then the outermost."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -43,6 +44,31 @@ def offering_reads(queries):
 
 
 # --- the course in one fixed statement ----------------------------------------------------
+
+
+def test_the_lessons_read_with_the_course_are_first_starts_and_course_lessons(world):
+    """The course's statement brings its lessons as JSON (one round trip less): the first
+    start and the lessons to come are what first_starts and course_lessons answer, with
+    the first lesson cancelled, one moved and one done."""
+    course = paid_course(world.school_a, capacity=3)
+    lessons = list(Lesson.objects.filter(offering=course).order_by("date", "start"))
+    assert len(lessons) >= 3
+    lessons[0].status = Lesson.Status.CANCELLED
+    lessons[0].save(update_fields=["status"])
+    lessons[1].start, lessons[1].end = dt.time(16, 5), dt.time(17, 5)
+    lessons[1].save(update_fields=["start", "end"])
+    today = lessons[1].date  # the second lesson's day: it and the later ones are to come
+    read = svc._offering_for_enrolment(course.pk, lessons=True)
+    first, coming = svc._lessons_of(read.lesson_rows, today)
+    assert first == svc.first_starts([course.pk])[course.pk]
+    assert first == timezone.make_aware(dt.datetime.combine(lessons[1].date, dt.time(16, 5)))
+    assert coming == svc.course_lessons([course.pk], today)[course.pk]
+    assert coming[0] == (lessons[1].date, dt.time(16, 5), dt.time(17, 5))
+    Lesson.objects.filter(offering=course).update(status=Lesson.Status.CANCELLED)
+    read = svc._offering_for_enrolment(course.pk, lessons=True)
+    assert read.lesson_rows is None
+    assert svc._lessons_of(read.lesson_rows, today) == (None, [])
+    assert svc.first_starts([course.pk]).get(course.pk) is None
 
 
 def test_the_course_read_in_one_statement_is_the_orms_with_its_relations_cached(world):

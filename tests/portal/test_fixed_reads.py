@@ -79,8 +79,10 @@ def test_get_user_refuses_ids_that_are_not_users(world):
     assert got == nobody
     with pytest.raises(Parent.DoesNotExist):
         got.parent  # noqa: B018
-    for bad in ("abc", None, "", 2**70):
+    # beyond the id column's type (auth_user.id is an integer: 2**31 is out of its range)
+    for bad in ("abc", None, "", 0, -1, 2**31, 2**63, 2**70):
         assert PortalBackend().get_user(bad) is None
+    assert PortalBackend().get_user(nobody.pk) == nobody  # the statement still prepared
 
 
 def test_an_instance_from_a_raw_row_is_converted_as_the_orm_converts_it(world):
