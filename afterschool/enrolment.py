@@ -19,11 +19,19 @@ from django.utils import timezone
 
 from afterschool import fees
 from afterschool.lessons import BLOCK_KINDS, is_manager, local_now, term_plan_problem
-from afterschool.models import Enrolment, LeaveRequest, Lesson, Offering
+from afterschool.models import (
+    CareSite,
+    Enrolment,
+    FeeRule,
+    LeaveRequest,
+    Lesson,
+    Offering,
+    SchoolPlan,
+)
 from portal import prepared as statements
 from portal.audit import audit_record, create_audited
 from portal.locks import lock_timeout_sql, locked
-from portal.models import Child
+from portal.models import Child, School, SchoolClass, SchoolPeriod
 from portal.permissions import is_school_manager, require
 from portal.rows import Rows
 
@@ -241,9 +249,6 @@ def _versions_sql():
     - ``related_by_id``: the same from their ids (parameters: plan, term, school, site,
       school), for the statement of reads under the lock.
     """
-    from afterschool.models import CareSite, FeeRule, SchoolPlan
-    from portal.models import School, SchoolPeriod
-
     related = [(SchoolPlan, "id"), (SchoolPeriod, "id"), (School, "id"), (CareSite, "id"),
                (FeeRule, FeeRule._meta.get_field("school").column)]  # fmt: skip
 
@@ -283,9 +288,6 @@ _LESSON_ROWS = _lesson_rows_sql()
 
 
 def _offering_rows(*, lessons: bool = False) -> Rows:
-    from afterschool.models import CareSite, FeeRule, SchoolPlan
-    from portal.models import School, SchoolPeriod
-
     def t(model):
         return f'"{model._meta.db_table}"'
 
@@ -438,8 +440,6 @@ def take_locked(offering, child, user, *, full: bool = False) -> Enrolment:
 
 
 def _child_rows() -> Rows:
-    from portal.models import School, SchoolClass
-
     table, through = Enrolment._meta.db_table, Child.parents.through._meta.db_table
     child, klass, school = (m._meta.db_table for m in (Child, SchoolClass, School))
     return Rows(

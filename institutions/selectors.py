@@ -18,6 +18,7 @@ from institutions.models import (
 )
 from portal import prepared
 from portal.models import District
+from portal.params import ID_MAX
 from portal.rows import instance as row_instance
 
 PUBLIC_FIELDS = [
@@ -306,7 +307,7 @@ def public_detail(pk: int, *, today: dt.date | None = None) -> PublicDetail:
     from institutions.enforcement_models import EnforcementNotice, NoticeEntry, Sanction
 
     today = today or timezone.localdate()
-    if not 0 < int(pk) < 2**63:  # no such id (and beyond bigint: no SQL error)
+    if not 0 < int(pk) <= ID_MAX:  # no such id (and beyond bigint: no SQL error)
         raise Institution.DoesNotExist
     columns = ", ".join(f'i."{f.column}"' for f in _INSTITUTION_COLUMNS)
     sql = f"""

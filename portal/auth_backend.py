@@ -14,6 +14,8 @@ backend ends the attempt when it refuses credentials it was given (``PermissionD
 Django then sends ``user_login_failed`` once, which axes counts, as before).
 """
 
+import functools
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
@@ -43,29 +45,25 @@ class PortalBackend(ModelBackend):
     def get_user(self, user_id):
         # a fixed statement (portal.rows): the same instances as
         # select_related(*USER_WITH).get(pk=user_id), without compiling it on every request
-        global _USER_ROWS
-        if _USER_ROWS is None:
-            _USER_ROWS = _user_rows()
+        rows, highest = _user_rows()
         try:
             user_id = int(user_id)
         except (TypeError, ValueError):  # a session's id that is not a number
             return None
-        low, high = connection.ops.integer_field_range(
-            get_user_model()._meta.pk.get_internal_type()
-        )
-        if not (0 < user_id and low <= user_id <= high):  # not a key of the table's type
+        if not 0 < user_id <= highest:  # not a key of the table's type
             return None
-        user = _USER_ROWS.get([user_id])
+        user = rows.get([user_id])
         return user if user is not None and self.user_can_authenticate(user) else None
 
 
-_USER_ROWS = None
-
-
-def _user_rows() -> Rows:
+@functools.cache
+def _user_rows() -> tuple[Rows, int]:
     """The user and the rows of ``USER_WITH``, left-joined (a missing one cached as absent:
-    asking for it raises RelatedObjectDoesNotExist, as after select_related)."""
+    asking for it raises RelatedObjectDoesNotExist, as after select_related); and the
+    highest key the user table's id column holds (auth_user.id is an integer, not a
+    bigint)."""
     User = get_user_model()
+    _low, highest = connection.ops.integer_field_range(User._meta.pk.get_internal_type())
     tables, links = [("u", User, f'"{User._meta.db_table}" u')], []
     for i, name in enumerate(USER_WITH):
         rel = User._meta.get_field(name)  # the reverse one-to-one
@@ -76,4 +74,4 @@ def _user_rows() -> Rows:
                            f' ON {alias}."{column}" = u."{User._meta.pk.column}"')
         )  # fmt: skip
         links += [("u", name, alias), (alias, rel.field.name, "u")]
-    return Rows(tables=tables, links=links, where=f'u."{User._meta.pk.column}" = %s')
+    return Rows(tables=tables, links=links, where=f'u."{User._meta.pk.column}" = %s'), highest
